@@ -1,0 +1,44 @@
+// Loads the job's dataset and splits off the validation set.
+import { isAbsolute, resolve } from 'node:path';
+import { inferLayerShapes } from '../model/shapes.ts';
+import type { PipelineJobSpec } from '../spec/schema.ts';
+import { DataError, type SplitDataset } from './dataset.ts';
+import { loadFileDataset } from './file-dataset.ts';
+import { loadMnist } from './mnist.ts';
+import { splitDataset } from './plan.ts';
+import { makeSynthetic } from './synthetic.ts';
+
+/** `baseDir` resolves a relative `file` dataset path (the folder of the job file). */
+export async function loadJobData(spec: PipelineJobSpec, baseDir = process.cwd()): Promise<SplitDataset> {
+  const dataset = spec.data.dataset;
+  const classification = spec.model.loss !== 'meanSquaredError';
+  const { outputShapes } = inferLayerShapes(spec.model.inputShape, spec.model.layers);
+  const outputShape = outputShapes[outputShapes.length - 1] ?? spec.model.inputShape;
+  let data;
+  switch (dataset.type) {
+    case 'mnist':
+      data = await loadMnist();
+      break;
+    case 'synthetic':
+      data = makeSynthetic({ ...dataset, classes: classification ? dataset.classes : 0 }, outputShape.reduce((a, b) => a * b, 1));
+      break;
+    case 'file': {
+      const path = isAbsolute(dataset.path) ? dataset.path : resolve(baseDir, dataset.path);
+      data = await loadFileDataset({ ...dataset, path }, classification, spec.model.inputShape);
+      break;
+    }
+  }
+  checkCompatible(spec, data.featureShape, data.classes, outputShape);
+  return splitDataset(data, spec.data.validationSplit, spec.data.shuffle.seed);
+}
+
+function checkCompatible(spec: PipelineJobSpec, featureShape: number[], classes: number, outputShape: number[]): void {
+  const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+  if (size(featureShape) !== size(spec.model.inputShape)) {
+    throw new DataError(`spec.model.inputShape: [${spec.model.inputShape.join(', ')}] does not match the dataset's samples of shape [${featureShape.join(', ')}]`);
+  }
+  const outputs = outputShape[outputShape.length - 1] ?? 1;
+  if (classes > 0 && outputs < classes) {
+    throw new DataError(`spec.model.layers: the last layer has ${outputs} outputs but the dataset has ${classes} classes; set units: ${classes}`);
+  }
+}

@@ -1,0 +1,163 @@
+// Builds the model's layers from the spec as plain functions over our own tf.Variables.
+// We do not use tf.layers: we need deterministic, partition-independent initialisation, explicit
+// dropout seeds per (step, micro-batch, layer), unfused kernels (fused and unfused matmuls round
+// differently on wasm, which would break forward/recompute equality) and stable weight order.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Activation, LayerSpec } from '../spec/schema.ts';
+import { inferLayerShapes } from './shapes.ts';
+import { mixSeed } from './seeds.ts';
+
+/** What a layer needs to know about the call it is part of. */
+export interface ApplyContext {
+  training: boolean;
+  /** Job seed, optimizer step and micro-batch: together they fix the dropout mask. */
+  seed: number;
+  step: number;
+  microBatch: number;
+}
+
+export interface NamedVariable {
+  /** Stable name, e.g. `layer3_dense/kernel`; used in digests and checkpoints. */
+  name: string;
+  variable: tf.Variable;
+}
+
+export interface Layer {
+  index: number;
+  spec: LayerSpec;
+  weights: NamedVariable[];
+  apply(x: tf.Tensor, ctx: ApplyContext): tf.Tensor;
+}
+
+/** Creates layers `from` (inclusive) to `to` (exclusive) of the model; others are not materialised. */
+export function buildLayers(inputShape: number[], specs: LayerSpec[], seed: number, from = 0, to = specs.length): Layer[] {
+  const { outputShapes } = inferLayerShapes(inputShape, specs);
+  const useIm2col = !tf.getKernel('Conv2DBackpropFilter', tf.getBackend());
+  const layers: Layer[] = [];
+  for (let index = from; index < to; index++) {
+    const spec = specs[index]!;
+    const inShape = index === 0 ? inputShape : outputShapes[index - 1]!;
+    layers.push(buildLayer(index, spec, inShape, seed, useIm2col));
+  }
+  return layers;
+}
+
+function buildLayer(index: number, spec: LayerSpec, inShape: number[], seed: number, useIm2col: boolean): Layer {
+  const prefix = `layer${index}_${spec.type}`;
+  const weight = (suffix: string, value: tf.Tensor): NamedVariable => ({
+    name: `${prefix}/${suffix}`,
+    variable: tf.variable(value, true),
+  });
+  const initSeed = (slot: number) => mixSeed(seed, index, slot);
+  switch (spec.type) {
+    case 'dense': {
+      const fanIn = inShape[inShape.length - 1]!;
+      const kernel = weight('kernel', glorotUniform([fanIn, spec.units], fanIn, spec.units, initSeed(0)));
+      const bias = spec.useBias ? weight('bias', tf.zeros([spec.units])) : undefined;
+      return {
+        index, spec, weights: bias ? [kernel, bias] : [kernel],
+        apply: (x) => activate(addBias(denseMatMul(x, kernel.variable), bias), spec.activation),
+      };
+    }
+    case 'conv2d': {
+      const channels = inShape[2]!;
+      const k = spec.kernelSize;
+      const kernel = weight('kernel', glorotUniform([k, k, channels, spec.filters], k * k * channels, k * k * spec.filters, initSeed(0)));
+      const bias = spec.useBias ? weight('bias', tf.zeros([spec.filters])) : undefined;
+      const conv = useIm2col ? conv2dIm2col : conv2dNative;
+      return {
+        index, spec, weights: bias ? [kernel, bias] : [kernel],
+        apply: (x) => activate(addBias(conv(x as tf.Tensor4D, kernel.variable as tf.Tensor4D, spec.strides, spec.padding), bias), spec.activation),
+      };
+    }
+    case 'maxPooling2d':
+      return {
+        index, spec, weights: [],
+        apply: (x) => tf.maxPool(x as tf.Tensor4D, spec.poolSize, spec.strides ?? spec.poolSize, spec.padding),
+      };
+    case 'flatten':
+      return { index, spec, weights: [], apply: (x) => tf.reshape(x, [x.shape[0]!, -1]) };
+    case 'dropout':
+      return {
+        index, spec, weights: [],
+        apply: (x, ctx) => (ctx.training && spec.rate > 0 ? tf.dropout(x, spec.rate, undefined, mixSeed(ctx.seed, ctx.step, ctx.microBatch, index)) : x),
+      };
+    case 'activation':
+      return { index, spec, weights: [], apply: (x) => activate(x, spec.activation) };
+    case 'layerNormalization': {
+      const size = inShape[inShape.length - 1]!;
+      const gamma = weight('gamma', tf.ones([size]));
+      const beta = weight('beta', tf.zeros([size]));
+      return { index, spec, weights: [gamma, beta], apply: (x) => layerNorm(x, gamma.variable, beta.variable, spec.epsilon) };
+    }
+  }
+}
+
+function glorotUniform(shape: number[], fanIn: number, fanOut: number, seed: number): tf.Tensor {
+  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  return tf.randomUniform(shape, -limit, limit, 'float32', seed);
+}
+
+/** Dense layers apply to the last axis, as in Keras. */
+function denseMatMul(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
+  if (x.rank === 2) return tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D);
+  const lead = x.shape.slice(0, -1);
+  const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]!]) as tf.Tensor2D;
+  return tf.reshape(tf.matMul(flat, kernel as tf.Tensor2D), [...lead, kernel.shape[1]!]);
+}
+
+function addBias(x: tf.Tensor, bias: NamedVariable | undefined): tf.Tensor {
+  return bias ? tf.add(x, bias.variable) : x;
+}
+
+export function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
+  switch (activation) {
+    case 'linear': return x;
+    case 'relu': return tf.relu(x);
+    case 'sigmoid': return tf.sigmoid(x);
+    case 'tanh': return tf.tanh(x);
+    case 'softmax': return tf.softmax(x);
+  }
+}
+
+function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  const axis = x.rank - 1;
+  const mean = tf.mean(x, axis, true);
+  const centred = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centred), axis, true);
+  return tf.add(tf.mul(tf.div(centred, tf.sqrt(tf.add(variance, epsilon))), gamma), beta);
+}
+
+function conv2dNative(x: tf.Tensor4D, kernel: tf.Tensor4D, strides: number, padding: 'valid' | 'same'): tf.Tensor {
+  return tf.conv2d(x, kernel, strides, padding);
+}
+
+/**
+ * Convolution as patches × matrix. The wasm backend of tfjs 4.22 has no Conv2DBackpropFilter
+ * kernel, so conv2d cannot be trained there; slices, concat and matMul all have wasm gradients.
+ * Patch order (kernel row, kernel column, channel) matches the [k, k, c, filters] kernel layout.
+ */
+function conv2dIm2col(x: tf.Tensor4D, kernel: tf.Tensor4D, strides: number, padding: 'valid' | 'same'): tf.Tensor {
+  const [batch, height, width, channels] = x.shape;
+  const [k, , , filters] = kernel.shape;
+  const outH = padding === 'same' ? Math.ceil(height / strides) : Math.floor((height - k) / strides) + 1;
+  const outW = padding === 'same' ? Math.ceil(width / strides) : Math.floor((width - k) / strides) + 1;
+  let input: tf.Tensor4D = x;
+  if (padding === 'same') {
+    const padH = Math.max((outH - 1) * strides + k - height, 0);
+    const padW = Math.max((outW - 1) * strides + k - width, 0);
+    const top = Math.floor(padH / 2);
+    const left = Math.floor(padW / 2);
+    input = tf.pad(x, [[0, 0], [top, padH - top], [left, padW - left], [0, 0]]);
+  }
+  const patches: tf.Tensor4D[] = [];
+  for (let row = 0; row < k; row++) {
+    for (let col = 0; col < k; col++) {
+      const end = [batch, row + (outH - 1) * strides + 1, col + (outW - 1) * strides + 1, channels];
+      patches.push(tf.stridedSlice(input, [0, row, col, 0], end, [1, strides, strides, 1]) as tf.Tensor4D);
+    }
+  }
+  const columns = tf.reshape(tf.concat(patches, 3), [batch * outH * outW, k * k * channels]) as tf.Tensor2D;
+  const product = tf.matMul(columns, tf.reshape(kernel, [k * k * channels, filters]) as tf.Tensor2D);
+  return tf.reshape(product, [batch, outH, outW, filters]);
+}

@@ -1,0 +1,26 @@
+// Everything a stage (or the single-process reference) builds from the job spec before training.
+import { buildLayers } from '../model/layers.ts';
+import { inferLayerShapes } from '../model/shapes.ts';
+import type { PipelineJobSpec } from '../spec/schema.ts';
+import { createOptimizer, type Optimizer } from './optimizer.ts';
+import { StageModel } from './stage-model.ts';
+
+export interface StageBuild {
+  model: StageModel;
+  optimizer: Optimizer;
+}
+
+/** Layers [from, to) of the job's model as one stage, with its optimizer. */
+export function buildStage(spec: PipelineJobSpec, from: number, to: number): StageBuild {
+  const { model: modelSpec, training, pipeline } = spec;
+  const layers = buildLayers(modelSpec.inputShape, modelSpec.layers, training.seed, from, to);
+  const model = new StageModel(layers, from === 0, to === modelSpec.layers.length, modelSpec.loss, 1 / pipeline.microBatches);
+  return { model, optimizer: createOptimizer(training.optimizer, model.weights) };
+}
+
+/** Number of output classes of the model (last axis of its output). */
+export function outputClasses(spec: PipelineJobSpec): number {
+  const { outputShapes } = inferLayerShapes(spec.model.inputShape, spec.model.layers);
+  const last = outputShapes[outputShapes.length - 1] ?? [1];
+  return last[last.length - 1] ?? 1;
+}

@@ -1,0 +1,45 @@
+// One optimizer step of a stage: optional clipping by the global gradient norm, then the update.
+// The global norm spans every stage: each stage contributes the squared sums of its gradients in
+// model order and the total is summed in that same order, so a pipeline and a single process
+// compute the identical float64 value (see `NormExchange`).
+import * as tf from '@tensorflow/tfjs-core';
+import type { Optimizer } from './optimizer.ts';
+
+/** Combines per-variable squared sums of all stages into the global norm (identity for one process). */
+export type NormExchange = (localSquaredSums: number[]) => Promise<number>;
+
+export const singleProcessNorm: NormExchange = (sums) => Promise.resolve(globalNorm(sums));
+
+export function globalNorm(squaredSumsInModelOrder: number[]): number {
+  let total = 0;
+  for (const value of squaredSumsInModelOrder) total += value;
+  return Math.sqrt(total);
+}
+
+export function squaredSums(grads: tf.Tensor[]): number[] {
+  return grads.map((g) => tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]!));
+}
+
+/** Applies the accumulated gradients and disposes them. Returns the global norm when clipping. */
+export async function optimizerStep(options: {
+  optimizer: Optimizer;
+  grads: tf.Tensor[];
+  learningRate: number;
+  clipNorm?: number;
+  exchangeNorm: NormExchange;
+}): Promise<number | undefined> {
+  const { optimizer, grads, learningRate, clipNorm, exchangeNorm } = options;
+  let norm: number | undefined;
+  let applied = grads;
+  if (clipNorm !== undefined) {
+    norm = await exchangeNorm(squaredSums(grads));
+    if (norm > clipNorm) {
+      const scale = tf.scalar(clipNorm / norm);
+      applied = grads.map((g) => tf.mul(g, scale));
+      scale.dispose();
+    }
+  }
+  optimizer.apply(applied, learningRate);
+  new Set([...grads, ...applied]).forEach((t) => t.dispose());
+  return norm;
+}

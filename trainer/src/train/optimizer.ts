@@ -1,0 +1,100 @@
+// SGD, momentum and Adam written over tf ops, one variable at a time in a fixed order.
+// Our own implementation (instead of tf.train.*) keeps every piece of optimizer state visible:
+// the slots per variable and Adam's running beta powers as plain float64 numbers, so a checkpoint
+// can save and restore them exactly (tfjs recomputes them with pow() on setWeights; see tfjs.md §7).
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedVariable } from '../model/layers.ts';
+
+export interface OptimizerConfig {
+  type: 'sgd' | 'momentum' | 'adam';
+  momentum: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+export interface Optimizer {
+  /** Applies one update; `gradients[i]` belongs to `variables[i]`. Does not dispose the gradients. */
+  apply(gradients: tf.Tensor[], learningRate: number): void;
+  /** Slot tensors by name (`<variable>/m`, `/v`, `/momentum`) and scalar state, for checkpoints. */
+  state(): { slots: Map<string, tf.Tensor>; scalars: Record<string, number> };
+  dispose(): void;
+}
+
+export function createOptimizer(config: OptimizerConfig, variables: NamedVariable[]): Optimizer {
+  switch (config.type) {
+    case 'sgd': return sgd(variables);
+    case 'momentum': return momentum(variables, config.momentum);
+    case 'adam': return adam(variables, config);
+  }
+}
+
+function sgd(variables: NamedVariable[]): Optimizer {
+  return {
+    apply(gradients, learningRate) {
+      tf.tidy(() => {
+        const rate = tf.scalar(learningRate);
+        variables.forEach((v, i) => v.variable.assign(tf.sub(v.variable, tf.mul(gradients[i]!, rate))));
+      });
+    },
+    state: () => ({ slots: new Map(), scalars: {} }),
+    dispose() {},
+  };
+}
+
+function momentum(variables: NamedVariable[], coefficient: number): Optimizer {
+  const velocity = variables.map((v) => tf.variable(tf.zerosLike(v.variable), false));
+  return {
+    apply(gradients, learningRate) {
+      tf.tidy(() => {
+        const rate = tf.scalar(learningRate);
+        const mu = tf.scalar(coefficient);
+        variables.forEach((v, i) => {
+          const next = tf.add(tf.mul(velocity[i]!, mu), gradients[i]!);
+          velocity[i]!.assign(next);
+          v.variable.assign(tf.sub(v.variable, tf.mul(next, rate)));
+        });
+      });
+    },
+    state: () => ({ slots: new Map(variables.map((v, i) => [`${v.name}/momentum`, velocity[i]!])), scalars: {} }),
+    dispose: () => velocity.forEach((t) => t.dispose()),
+  };
+}
+
+function adam(variables: NamedVariable[], config: OptimizerConfig): Optimizer {
+  const first = variables.map((v) => tf.variable(tf.zerosLike(v.variable), false));
+  const second = variables.map((v) => tf.variable(tf.zerosLike(v.variable), false));
+  // Running products beta^t, kept as float64 and multiplied once per step.
+  let beta1Power = 1;
+  let beta2Power = 1;
+  return {
+    apply(gradients, learningRate) {
+      beta1Power *= config.beta1;
+      beta2Power *= config.beta2;
+      tf.tidy(() => {
+        const b1 = tf.scalar(config.beta1);
+        const b2 = tf.scalar(config.beta2);
+        const oneMinusB1 = tf.scalar(1 - config.beta1);
+        const oneMinusB2 = tf.scalar(1 - config.beta2);
+        const correction1 = tf.scalar(1 - beta1Power);
+        const correction2 = tf.scalar(1 - beta2Power);
+        const epsilon = tf.scalar(config.epsilon);
+        const rate = tf.scalar(learningRate);
+        variables.forEach((v, i) => {
+          const g = gradients[i]!;
+          const m = tf.add(tf.mul(first[i]!, b1), tf.mul(g, oneMinusB1));
+          const s = tf.add(tf.mul(second[i]!, b2), tf.mul(tf.square(g), oneMinusB2));
+          first[i]!.assign(m);
+          second[i]!.assign(s);
+          const update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(s, correction2)), epsilon));
+          v.variable.assign(tf.sub(v.variable, tf.mul(update, rate)));
+        });
+      });
+    },
+    state: () => ({
+      slots: new Map(variables.flatMap((v, i) => [[`${v.name}/m`, first[i]!], [`${v.name}/v`, second[i]!]] as [string, tf.Tensor][])),
+      scalars: { beta1Power, beta2Power },
+    }),
+    dispose: () => [...first, ...second].forEach((t) => t.dispose()),
+  };
+}

@@ -1,0 +1,53 @@
+// Single-process training over the same micro-batches as the pipeline: the yardstick of exactness.
+// One "stage" holds every layer; each step accumulates micro-batch gradients in ascending order and
+// applies them once, exactly as every pipeline stage does for its own layers.
+import * as tf from '@tensorflow/tfjs-core';
+import { inputTensor, targetTensor } from '../data/batches.ts';
+import type { SplitDataset } from '../data/dataset.ts';
+import { makeDataPlan } from '../data/plan.ts';
+import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { WeightBytes } from './digest.ts';
+import { buildStage, outputClasses } from './job-model.ts';
+import { learningRateAt } from './lr-schedule.ts';
+import { optimizerStep, singleProcessNorm } from './optimizer-step.ts';
+import { GradientAccumulator } from './stage-model.ts';
+
+export interface ReferenceResult {
+  weights: WeightBytes[];
+  losses: number[];
+}
+
+export async function trainSingleProcess(spec: PipelineJobSpec, data: SplitDataset, steps?: number): Promise<ReferenceResult> {
+  const plan = makeDataPlan(spec, data.train.count);
+  const totalSteps = steps ?? plan.totalSteps;
+  const { model, optimizer } = buildStage(spec, 0, spec.model.layers.length);
+  const classes = outputClasses(spec);
+  const losses: number[] = [];
+  for (let step = 0; step < totalSteps; step++) {
+    const accumulator = new GradientAccumulator();
+    let loss = 0;
+    for (let microBatch = 0; microBatch < plan.microBatches; microBatch++) {
+      const indices = plan.microBatchIndices(step, microBatch);
+      const x = inputTensor(data.train, indices);
+      const y = targetTensor(data.train, indices, spec.model.loss, classes);
+      const result = model.lossAndBackward(x, y, { training: true, seed: spec.training.seed, step, microBatch });
+      loss += result.loss ?? 0;
+      accumulator.add(result.grads);
+      tf.dispose([x, y]);
+    }
+    await optimizerStep({
+      optimizer,
+      grads: accumulator.take(),
+      learningRate: learningRateAt(step, spec.training.optimizer.learningRate, spec.training.learningRateSchedule, plan.totalSteps),
+      clipNorm: spec.training.gradientClipNorm,
+      exchangeNorm: singleProcessNorm,
+    });
+    losses.push(loss);
+  }
+  const weights = model.layers.flatMap((layer) =>
+    layer.weights.map((w) => ({ name: w.name, layerIndex: layer.index, data: w.variable.dataSync() as Float32Array })),
+  );
+  optimizer.dispose();
+  model.weights.forEach((w) => w.variable.dispose());
+  return { weights, losses };
+}

@@ -1,0 +1,89 @@
+// The arithmetic of one pipeline stage: a contiguous slice of the model's layers.
+// A tfjs gradient tape cannot stay open across an `await` (waiting for the downstream gradient),
+// so a non-last stage recomputes its forward inside the backward pass; only the stage input is kept
+// per in-flight micro-batch. The last stage computes forward, loss and backward in one tape.
+import * as tf from '@tensorflow/tfjs-core';
+import type { ApplyContext, Layer, NamedVariable } from '../model/layers.ts';
+import { computeLoss, type LossName } from './loss.ts';
+
+export interface StageGradients {
+  /** Gradients of the stage's weights, in `weights` order. */
+  grads: tf.Tensor[];
+  /** Gradient with respect to the stage input; absent on the first stage (nobody needs it). */
+  dx?: tf.Tensor;
+  /** Scaled micro-batch loss; only on the last stage. */
+  loss?: number;
+}
+
+export class StageModel {
+  readonly weights: NamedVariable[];
+
+  constructor(
+    readonly layers: Layer[],
+    readonly isFirst: boolean,
+    readonly isLast: boolean,
+    private readonly lossName: LossName,
+    /** 1 / micro-batches: the loss is scaled here and nowhere else. */
+    private readonly lossScale: number,
+  ) {
+    this.weights = layers.flatMap((layer) => layer.weights);
+  }
+
+  /** Forward pass without a tape, for sending activations downstream (and for evaluation). */
+  forward(x: tf.Tensor, ctx: ApplyContext): tf.Tensor {
+    return tf.tidy(() => this.apply(x, ctx));
+  }
+
+  /** Backward of a non-last stage: recomputes the forward and back-propagates `dy`. */
+  backward(x: tf.Tensor, dy: tf.Tensor, ctx: ApplyContext): StageGradients {
+    return this.gradients(() => this.apply(x, ctx), x, dy);
+  }
+
+  /** Forward, loss and backward of the last stage in one tape. */
+  lossAndBackward(x: tf.Tensor, targets: tf.Tensor, ctx: ApplyContext): StageGradients {
+    let loss = 0;
+    const result = this.gradients(() => {
+      const value = computeLoss(this.lossName, this.apply(x, ctx), targets, this.lossScale);
+      loss = value.dataSync()[0]!;
+      return value;
+    }, x);
+    return { ...result, loss };
+  }
+
+  private apply(x: tf.Tensor, ctx: ApplyContext): tf.Tensor {
+    return this.layers.reduce((h, layer) => layer.apply(h, ctx), x);
+  }
+
+  private gradients(f: () => tf.Tensor, x: tf.Tensor, dy?: tf.Tensor): StageGradients {
+    const variables = this.weights.map((w) => w.variable);
+    const xs = this.isFirst ? variables : [x, ...variables];
+    if (xs.length === 0) return { grads: [] };
+    const { value, grads } = tf.engine().gradients(f, xs, dy, true);
+    value.dispose();
+    const filled = grads.map((g, i) => g ?? tf.zerosLike(xs[i]!));
+    return this.isFirst ? { grads: filled } : { grads: filled.slice(1), dx: filled[0]! };
+  }
+}
+
+/** Sums micro-batch gradients in arrival order (ascending micro-batch: the schedules guarantee it). */
+export class GradientAccumulator {
+  private sums: tf.Tensor[] | undefined;
+
+  add(grads: tf.Tensor[]): void {
+    if (!this.sums) {
+      this.sums = grads;
+      return;
+    }
+    const previous = this.sums;
+    this.sums = previous.map((sum, i) => tf.add(sum, grads[i]!));
+    previous.forEach((t) => t.dispose());
+    grads.forEach((t) => t.dispose());
+  }
+
+  /** Hands over the sums and resets; the caller disposes them. */
+  take(): tf.Tensor[] {
+    const sums = this.sums ?? [];
+    this.sums = undefined;
+    return sums;
+  }
+}
