@@ -1,5 +1,30 @@
+// `pipetrain validate FILE [--set PATH=VALUE ...]`: prints every problem of a job file (exit status 1)
+// or a one-line summary of a valid one (exit status 0).
 import type { Command } from 'commander';
+import { formatProblems, loadPipelineJobFile } from '../spec/load.ts';
+import { summarizeJob } from '../spec/summary.ts';
 
 export function registerValidate(program: Command): void {
-  program.command('validate <file>').description('Check a PipelineJob file (not implemented yet)');
+  program
+    .command('validate <file>')
+    .description('Check a PipelineJob file and print every problem, or a one-line summary when it is valid')
+    .option('--set <path=value>', 'override a field, e.g. spec.pipeline.stages=2 (repeatable)', collect, [])
+    .action(async (file: string, options: { set: string[] }) => {
+      await validate(file, options.set);
+    });
+}
+
+async function validate(file: string, overrides: string[]): Promise<void> {
+  const result = await loadPipelineJobFile(file, overrides);
+  if (result.ok) {
+    console.log(`${file}: ${summarizeJob(result.job)}`);
+    return;
+  }
+  console.error(formatProblems(result.problems, file));
+  console.error(`${file}: ${result.problems.length} problem(s)`);
+  process.exitCode = 1;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }

@@ -23,7 +23,7 @@ const MetadataSchema = z
       .string()
       .min(1)
       .max(52)
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'lowercase letters, digits and "-", starting and ending with a letter or digit')
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must consist of lowercase letters, digits and "-", starting and ending with a letter or digit')
       .describe('name: name of the job; lowercase letters, digits and "-", at most 52 characters (room for pod suffixes). Required.'),
     namespace: z.string().min(1).optional().describe('namespace: Kubernetes namespace. Default: the current one.'),
     labels: z.record(z.string(), z.string()).optional().describe('labels: Kubernetes labels.'),

@@ -1,0 +1,62 @@
+// Cross-field checks that run after the schema accepted a job: things each field allows on its own
+// but that together cannot train correctly (or not exactly) in a pipeline.
+import { problemAt, type LocatedProblem } from './problems.ts';
+import { checkModel } from './model-checks.ts';
+import type { PipelineJob } from './schema.ts';
+
+// Batch normalization is rejected by name (not as an unknown type) because users expect it to work.
+export const BATCH_NORMALIZATION_MESSAGE =
+  'batchNormalization is not supported: it is not exact under micro-batching (statistics computed per micro-batch differ from full-batch statistics, so the pipeline would not compute what single-process training computes); use layerNormalization instead';
+
+export function checkSemantics(job: PipelineJob): LocatedProblem[] {
+  return [...checkPipeline(job), ...checkTraining(job), ...checkModel(job)];
+}
+
+function checkPipeline(job: PipelineJob): LocatedProblem[] {
+  const { pipeline, data, model } = job.spec;
+  const layers = model.layers.length;
+  const problems: LocatedProblem[] = [];
+  const at = (field: string, message: string) => problems.push(problemAt(['spec', 'pipeline', field], message));
+  if (pipeline.stages !== undefined && pipeline.partition !== undefined) {
+    problems.push(problemAt(['spec', 'pipeline'], `give either stages (${pipeline.stages}) or partition (${pipeline.partition.length} stages), not both`));
+  }
+  if (pipeline.stages !== undefined && pipeline.stages > layers) {
+    at('stages', `must be <= the number of layers (${layers}), got ${pipeline.stages}: every stage needs at least one layer`);
+  }
+  const sum = pipeline.partition?.reduce((a, b) => a + b, 0);
+  if (sum !== undefined && sum !== layers) {
+    at('partition', `layer counts must sum to the number of layers (${layers}), got ${pipeline.partition?.join(' + ')} = ${sum}`);
+  }
+  if (data.batchSize % pipeline.microBatches !== 0) {
+    problems.push(
+      problemAt(['spec', 'data', 'batchSize'], `must be divisible by spec.pipeline.microBatches (${pipeline.microBatches}) so micro-batches are equal, got ${data.batchSize}`),
+    );
+  }
+  return problems;
+}
+
+function checkTraining(job: PipelineJob): LocatedProblem[] {
+  const { training } = job.spec;
+  const problems: LocatedProblem[] = [];
+  if (training.steps !== undefined && training.epochs !== undefined) {
+    problems.push(problemAt(['spec', 'training'], `give either steps (${training.steps}) or epochs (${training.epochs}), not both`));
+  }
+  const schedule = training.learningRateSchedule;
+  if (schedule.type === 'warmupCosine' && training.steps !== undefined && schedule.warmupSteps > training.steps) {
+    problems.push(
+      problemAt(
+        ['spec', 'training', 'learningRateSchedule', 'warmupSteps'],
+        `must be <= spec.training.steps (${training.steps}) for warmupCosine, got ${schedule.warmupSteps}`,
+      ),
+    );
+  }
+  if (schedule.type === 'warmupCosine' && schedule.minLearningRate > training.optimizer.learningRate) {
+    problems.push(
+      problemAt(
+        ['spec', 'training', 'learningRateSchedule', 'minLearningRate'],
+        `must be <= spec.training.optimizer.learningRate (${training.optimizer.learningRate}), got ${schedule.minLearningRate}`,
+      ),
+    );
+  }
+  return problems;
+}
