@@ -40,6 +40,7 @@ function issueMessage(issue: Issue): string {
     case 'too_big':
       return tooBig(issue, got);
     case 'invalid_value':
+      if (issue.input === undefined) return `required field is missing; allowed values: ${issue.values.map(String).join(', ')}`;
       return issue.values.length === 1
         ? `must be ${describeValue(issue.values[0])}, ${got}`
         : `must be one of ${issue.values.map(String).join(', ')}; ${got}`;
