@@ -44,10 +44,11 @@ export function buildLayers(inputShape: number[], specs: LayerSpec[], seed: numb
 
 function buildLayer(index: number, spec: LayerSpec, inShape: number[], seed: number, useIm2col: boolean): Layer {
   const prefix = `layer${index}_${spec.type}`;
-  const weight = (suffix: string, value: tf.Tensor): NamedVariable => ({
-    name: `${prefix}/${suffix}`,
-    variable: tf.variable(value, true),
-  });
+  const weight = (suffix: string, value: tf.Tensor): NamedVariable => {
+    const variable = tf.variable(value, true); // copies the initial value
+    value.dispose();
+    return { name: `${prefix}/${suffix}`, variable };
+  };
   const initSeed = (slot: number) => mixSeed(seed, index, slot);
   switch (spec.type) {
     case 'dense': {
@@ -150,14 +151,22 @@ function conv2dIm2col(x: tf.Tensor4D, kernel: tf.Tensor4D, strides: number, padd
     const left = Math.floor(padW / 2);
     input = tf.pad(x, [[0, 0], [top, padH - top], [left, padW - left], [0, 0]]);
   }
+  // Strided slices have no gradient in tfjs, so each patch plane is a plain slice of an
+  // (outH·s)×(outW·s) window reshaped to [outH, s, outW, s] and sliced at offset 0 on the s axes.
+  if (strides > 1) input = tf.pad(input, [[0, 0], [0, strides - 1], [0, strides - 1], [0, 0]]);
   const patches: tf.Tensor4D[] = [];
   for (let row = 0; row < k; row++) {
     for (let col = 0; col < k; col++) {
-      const end = [batch, row + (outH - 1) * strides + 1, col + (outW - 1) * strides + 1, channels];
-      patches.push(tf.stridedSlice(input, [0, row, col, 0], end, [1, strides, strides, 1]) as tf.Tensor4D);
+      const window = tf.slice(input, [0, row, col, 0], [batch, outH * strides, outW * strides, channels]);
+      patches.push(strides === 1 ? (window as tf.Tensor4D) : takeEveryNth(window, batch, outH, outW, channels, strides));
     }
   }
   const columns = tf.reshape(tf.concat(patches, 3), [batch * outH * outW, k * k * channels]) as tf.Tensor2D;
   const product = tf.matMul(columns, tf.reshape(kernel, [k * k * channels, filters]) as tf.Tensor2D);
   return tf.reshape(product, [batch, outH, outW, filters]);
+}
+
+function takeEveryNth(window: tf.Tensor, batch: number, outH: number, outW: number, channels: number, strides: number): tf.Tensor4D {
+  const grid = tf.reshape(window, [batch, outH, strides, outW, strides, channels]);
+  return tf.reshape(tf.slice(grid, [0, 0, 0, 0, 0, 0], [batch, outH, 1, outW, 1, channels]), [batch, outH, outW, channels]);
 }

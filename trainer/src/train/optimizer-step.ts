@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Optimizer } from './optimizer.ts';
 
 /** Combines per-variable squared sums of all stages into the global norm (identity for one process). */
-export type NormExchange = (localSquaredSums: number[]) => Promise<number>;
+export type NormExchange = (localSquaredSums: number[], step: number) => Promise<number>;
 
 export const singleProcessNorm: NormExchange = (sums) => Promise.resolve(globalNorm(sums));
 
@@ -23,16 +23,17 @@ export function squaredSums(grads: tf.Tensor[]): number[] {
 /** Applies the accumulated gradients and disposes them. Returns the global norm when clipping. */
 export async function optimizerStep(options: {
   optimizer: Optimizer;
+  step: number;
   grads: tf.Tensor[];
   learningRate: number;
   clipNorm?: number;
   exchangeNorm: NormExchange;
 }): Promise<number | undefined> {
-  const { optimizer, grads, learningRate, clipNorm, exchangeNorm } = options;
+  const { optimizer, step, grads, learningRate, clipNorm, exchangeNorm } = options;
   let norm: number | undefined;
   let applied = grads;
   if (clipNorm !== undefined) {
-    norm = await exchangeNorm(squaredSums(grads));
+    norm = await exchangeNorm(squaredSums(grads), step);
     if (norm > clipNorm) {
       const scale = tf.scalar(clipNorm / norm);
       applied = grads.map((g) => tf.mul(g, scale));

@@ -43,7 +43,7 @@ function sgd(variables: NamedVariable[]): Optimizer {
 }
 
 function momentum(variables: NamedVariable[], coefficient: number): Optimizer {
-  const velocity = variables.map((v) => tf.variable(tf.zerosLike(v.variable), false));
+  const velocity = variables.map((v) => zeroSlot(v));
   return {
     apply(gradients, learningRate) {
       tf.tidy(() => {
@@ -62,8 +62,8 @@ function momentum(variables: NamedVariable[], coefficient: number): Optimizer {
 }
 
 function adam(variables: NamedVariable[], config: OptimizerConfig): Optimizer {
-  const first = variables.map((v) => tf.variable(tf.zerosLike(v.variable), false));
-  const second = variables.map((v) => tf.variable(tf.zerosLike(v.variable), false));
+  const first = variables.map((v) => zeroSlot(v));
+  const second = variables.map((v) => zeroSlot(v));
   // Running products beta^t, kept as float64 and multiplied once per step.
   let beta1Power = 1;
   let beta2Power = 1;
@@ -97,4 +97,12 @@ function adam(variables: NamedVariable[], config: OptimizerConfig): Optimizer {
     }),
     dispose: () => [...first, ...second].forEach((t) => t.dispose()),
   };
+}
+
+/** A non-trainable zero tensor shaped like the variable (tf.variable copies its initial value). */
+function zeroSlot(v: NamedVariable): tf.Variable {
+  const zeros = tf.zerosLike(v.variable);
+  const slot = tf.variable(zeros, false);
+  zeros.dispose();
+  return slot;
 }

@@ -37,6 +37,7 @@ export async function trainSingleProcess(spec: PipelineJobSpec, data: SplitDatas
     }
     await optimizerStep({
       optimizer,
+      step,
       grads: accumulator.take(),
       learningRate: learningRateAt(step, spec.training.optimizer.learningRate, spec.training.learningRateSchedule, plan.totalSteps),
       clipNorm: spec.training.gradientClipNorm,

@@ -1,0 +1,50 @@
+// Runs every stage of a pipeline inside this one process, connected by real loopback WebSocket
+// links. Stages interleave on the event loop, so this exercises the schedules, the executor, the
+// recompute and the transport exactly as separate processes do, minus process start-up: it is what
+// the exactness tests use.
+import { randomBytes } from 'node:crypto';
+import type { SplitDataset } from '../data/dataset.ts';
+import type { PipelineJobSpec } from '../spec/schema.ts';
+import { connectLink, listenLink, type Link } from '../transport/index.ts';
+import type { WeightBytes } from './digest.ts';
+import { createStageSession, maxBoundaryBytes, trainStage } from './stage-session.ts';
+
+export interface InProcessResult {
+  weights: WeightBytes[];
+  /** Batch loss per step, from the last stage. */
+  losses: number[];
+}
+
+export async function trainPipelineInProcess(spec: PipelineJobSpec, data: SplitDataset, partition: number[], steps?: number): Promise<InProcessResult> {
+  const links = await connectChain(partition.length, { token: randomBytes(16).toString('hex'), maxPayloadBytes: maxBoundaryBytes(spec, partition) });
+  const sessions = partition.map((_, stage) =>
+    createStageSession({ spec, stage, partition, data, upstream: links[stage - 1]?.[1], downstream: links[stage]?.[0] }),
+  );
+  const losses: number[] = [];
+  try {
+    await Promise.all(
+      sessions.map((session, stage) =>
+        trainStage(session, (result) => stage === partition.length - 1 && losses.push(result.loss ?? NaN), 0, steps ?? session.plan.totalSteps),
+      ),
+    );
+    return { weights: sessions.flatMap((s) => s.weights()), losses };
+  } finally {
+    sessions.forEach((s) => s.dispose());
+    await Promise.all(links.flat().map((link) => link.close()));
+  }
+}
+
+/** links[i] = [stage i's end, stage i+1's end] of boundary i. */
+async function connectChain(stages: number, options: { token: string; maxPayloadBytes: number }): Promise<Array<[Link, Link]>> {
+  const pairs: Array<[Link, Link]> = [];
+  for (let boundary = 0; boundary < stages - 1; boundary++) {
+    const server = await listenLink({ ...options, host: '127.0.0.1', port: 0 });
+    const [downstreamEnd, upstreamEnd] = await Promise.all([
+      connectLink({ ...options, url: `ws://127.0.0.1:${server.port}` }),
+      server.accept(),
+    ]);
+    await server.close();
+    pairs.push([downstreamEnd, upstreamEnd]);
+  }
+  return pairs;
+}
