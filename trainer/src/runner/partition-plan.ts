@@ -1,0 +1,29 @@
+// Decides how many layers each stage gets: the explicit partition, or a balanced one.
+import { inferLayerShapes } from '../model/shapes.ts';
+import { balancePartition, parameterCosts } from '../model/partition.ts';
+import { profileLayerCosts } from '../model/profile.ts';
+import type { PipelineJobSpec } from '../spec/schema.ts';
+
+/** Non-last stages recompute their forward in the backward pass: ≈ +30 % (shared/notes/tfjs.md §6). */
+const RECOMPUTE_FACTOR = 1.3;
+
+export interface PartitionPlan {
+  sizes: number[];
+  /** How the sizes were chosen, for the log. */
+  reason: string;
+  costs?: number[];
+}
+
+/** `profile` measures on the current tfjs backend, so initialise the job's backend first. */
+export function planPartition(spec: PipelineJobSpec): PartitionPlan {
+  const { partition, stages, partitionPolicy } = spec.pipeline;
+  if (partition) return { sizes: partition, reason: 'explicit partition' };
+  const count = stages ?? 1;
+  if (partitionPolicy === 'profile') {
+    const costs = profileLayerCosts(spec);
+    return { sizes: balancePartition(costs, count, RECOMPUTE_FACTOR), reason: 'balanced by measured layer time', costs };
+  }
+  const { parameterCounts } = inferLayerShapes(spec.model.inputShape, spec.model.layers);
+  const costs = parameterCosts(parameterCounts);
+  return { sizes: balancePartition(costs, count), reason: 'balanced by parameter count', costs };
+}
