@@ -1,0 +1,18 @@
+// Public surface of the metrics module: per-stage Prometheus metrics and the stage's HTTP endpoint
+// (/metrics, /healthz, /status). The Prometheus test helper is exported from its own file.
+export {
+  createStageMetrics,
+  PEERS,
+  PHASES,
+  SEND_DURATION_BUCKETS,
+  STEP_DURATION_BUCKETS,
+  type LinkMetricEvents,
+  type Peer,
+  type Phase,
+  type StageLabels,
+  type StageMetrics,
+  type StageMetricsOptions,
+  type StageStatus,
+  type StepObservation,
+} from './stage-metrics.ts';
+export { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './server.ts';
