@@ -1,0 +1,200 @@
+// A Link over one open WebSocket: framed sends with bounded buffering, and a keyed receive mailbox.
+// Protocol violations by the peer close only this connection, with a code and a logged reason.
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { decodeFrame, encodedFrameBytes, encodeFrameInto, FrameError, type Frame } from './frame.ts';
+import { Mailbox } from './mailbox.ts';
+import { SendBufferPool } from './send-buffers.ts';
+import { LinkClosedError, type Link, type LinkClosedInfo, type LinkStats, type ResolvedLinkOptions } from './types.ts';
+
+/** Close codes (RFC 6455 §7.4.1). */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  ProtocolError: 1002,
+  UnsupportedData: 1003, // text message
+  Abnormal: 1006, // no close frame (socket dropped); never sent
+  InvalidPayload: 1007, // binary message that is not a valid frame
+  PolicyViolation: 1008, // mailbox overflow
+  MessageTooBig: 1009,
+  TryAgainLater: 1013,
+} as const;
+
+/** How long close() waits for the peer's close frame before destroying the socket, ms. */
+const CLOSE_TIMEOUT_MS = 3000;
+/** Fallback poll while waiting for the send buffer to drain, ms (send callbacks normally wake us first). */
+const DRAIN_POLL_MS = 5;
+/** Close reasons must fit a control frame: 125 bytes minus the 2-byte code. */
+const MAX_REASON_BYTES = 123;
+
+export function truncateReason(reason: string): string {
+  let out = reason;
+  while (Buffer.byteLength(out) > MAX_REASON_BYTES) out = out.slice(0, -1);
+  return out;
+}
+
+export class WsLink implements Link {
+  readonly stats: LinkStats = { bytesSent: 0, bytesReceived: 0, framesSent: 0, framesReceived: 0 };
+  readonly closed: Promise<LinkClosedInfo>;
+  private readonly mailbox: Mailbox;
+  private readonly sendBuffers: SendBufferPool;
+  private resolveClosed!: (info: LinkClosedInfo) => void;
+  /** Why this side closed (or saw an error), set before the close event. */
+  private cause: LinkClosedInfo | undefined;
+  private closedInfo: LinkClosedInfo | undefined;
+  private sendChain: Promise<void> = Promise.resolve();
+  private drainWaiters: Array<() => void> = [];
+  private terminateTimer: NodeJS.Timeout | undefined;
+
+  /** @param ws an OPEN socket; @param peer a description for logs (address or URL, never the token). */
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly options: ResolvedLinkOptions,
+    readonly peer: string,
+  ) {
+    this.mailbox = new Mailbox(options.maxQueuedFrames);
+    // Idle buffers never exceed what can be in flight: the high-water mark plus two frames.
+    this.sendBuffers = new SendBufferPool(options.highWaterMarkBytes + 2 * options.maxMessageBytes);
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('error', (error) => this.onError(error));
+    ws.on('close', (code, reason) => this.onClose(code, reason.toString('utf8')));
+  }
+
+  send(frame: Frame): Promise<void> {
+    if (this.cause || this.closedInfo) return Promise.reject(this.closedError());
+    const calledAt = performance.now(); // onSent reports call-to-write time, backpressure included
+    const payload = frame.data.byteLength;
+    if (payload > this.options.maxPayloadBytes) {
+      const message = `Frame payload of ${payload} bytes exceeds maxPayloadBytes ${this.options.maxPayloadBytes}.`;
+      return Promise.reject(new FrameError('payload-too-large', message));
+    }
+    const bytes = this.sendBuffers.acquire(encodedFrameBytes(frame));
+    try {
+      encodeFrameInto(frame, bytes);
+    } catch (error) {
+      this.sendBuffers.release(bytes);
+      return Promise.reject(error as Error);
+    }
+    // Chain so frames go out in call order and only one sender waits on the buffer at a time.
+    const sent = this.sendChain.then(() => this.sendEncoded(bytes, calledAt));
+    this.sendChain = sent.catch(() => undefined);
+    return sent;
+  }
+
+  receive(kind: number, step: number, microBatch: number, timeoutMs?: number): Promise<Frame> {
+    return this.mailbox.take(kind, step, microBatch, timeoutMs);
+  }
+
+  /** @param code close code, default 1000 (the server uses 1001 for peers it never handed out). */
+  async close(reason = 'closed', code: number = CloseCode.Normal): Promise<void> {
+    if (!this.cause && !this.closedInfo) this.closeWith(code, reason);
+    await this.closed;
+  }
+
+  private async sendEncoded(bytes: Buffer, calledAt: number): Promise<void> {
+    while (this.ws.readyState === WebSocket.OPEN && this.ws.bufferedAmount > this.options.highWaterMarkBytes) {
+      await this.waitForDrain();
+    }
+    if (this.cause || this.closedInfo || this.ws.readyState !== WebSocket.OPEN) throw this.closedError();
+    this.ws.send(bytes, { binary: true }, (error) => {
+      this.wakeDrainWaiters();
+      if (error) return; // the socket error also arrives as 'error'/'close' and is handled there
+      this.sendBuffers.release(bytes); // written to the socket: nothing references it any more
+      this.options.onSent?.(bytes.length, (performance.now() - calledAt) / 1000);
+    });
+    this.stats.bytesSent += bytes.length;
+    this.stats.framesSent++;
+  }
+
+  private waitForDrain(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, DRAIN_POLL_MS);
+      const waiters = this.drainWaiters;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      waiters.push(done);
+    });
+  }
+
+  private wakeDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.cause) return; // closing: ignore the rest
+    if (!isBinary) {
+      this.violation(CloseCode.UnsupportedData, 'text messages are not accepted');
+      return;
+    }
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    this.stats.bytesReceived += bytes.length;
+    this.options.onReceived?.(bytes.length);
+    let frame: Frame;
+    try {
+      frame = decodeFrame(bytes, { maxPayloadBytes: this.options.maxPayloadBytes });
+    } catch (error) {
+      // Anything decodeFrame throws is the peer's fault; it must never escape into ws and crash us.
+      const reason = error instanceof FrameError ? error.reason : 'decode-failed';
+      const code = reason === 'payload-too-large' ? CloseCode.MessageTooBig : CloseCode.InvalidPayload;
+      this.violation(code, `invalid frame (${reason}): ${(error as Error).message}`);
+      return;
+    }
+    this.stats.framesReceived++;
+    if (!this.mailbox.put(frame)) {
+      this.violation(CloseCode.PolicyViolation, `mailbox full: more than ${this.options.maxQueuedFrames} frames waiting`);
+    }
+  }
+
+  private onError(error: Error & { code?: string }): void {
+    // ws closes by itself after a receiver error (e.g. 1009 for a message above maxPayload) and
+    // destroys the socket after a socket error; record why, so `closed` reports it.
+    const code =
+      error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+        ? CloseCode.MessageTooBig
+        : error.code?.startsWith('WS_ERR_')
+          ? CloseCode.ProtocolError
+          : CloseCode.Abnormal;
+    const byPeer = code === CloseCode.Abnormal;
+    this.cause ??= { code, reason: truncateReason(error.message), byPeer };
+    this.log('warn', 'Link failed', { code, reason: error.message, errorCode: error.code });
+  }
+
+  private onClose(code: number, reason: string): void {
+    clearTimeout(this.terminateTimer);
+    const info = this.cause ?? { code, reason, byPeer: true };
+    this.closedInfo = info;
+    this.mailbox.close(new LinkClosedError(info));
+    this.sendBuffers.clear();
+    this.wakeDrainWaiters();
+    this.log('info', 'Link closed', { ...info });
+    this.resolveClosed(info);
+  }
+
+  private violation(code: number, reason: string): void {
+    this.log('warn', 'Closed link after a protocol violation', { code, reason });
+    this.closeWith(code, reason);
+  }
+
+  private closeWith(code: number, reason: string): void {
+    const truncated = truncateReason(reason);
+    this.cause = { code, reason: truncated, byPeer: false };
+    this.ws.close(code, truncated);
+    // A peer that never answers the close frame must not keep us waiting (or leak the socket).
+    this.terminateTimer = setTimeout(() => this.ws.terminate(), CLOSE_TIMEOUT_MS);
+    this.terminateTimer.unref();
+  }
+
+  private closedError(): LinkClosedError {
+    return new LinkClosedError(this.closedInfo ?? this.cause ?? { code: CloseCode.Abnormal, reason: 'not open', byPeer: false });
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>): void {
+    this.options.log?.(level, message, { peer: this.peer, ...fields });
+  }
+}
