@@ -43,27 +43,27 @@ export class StageFailure extends Error {
 export async function runLocal(options: RunOptions): Promise<RunSummary> {
   const { job, reporter } = options;
   const started = performance.now();
-  const backend = await initBackend(job.spec.training.backend);
-  const plan = planPartition(job.spec);
-  const data = await loadJobData(job.spec, options.baseDir);
-  reporter.info(`Training ${job.metadata.name}`, {
-    stages: plan.sizes.length, partition: plan.sizes.join('+'), how: plan.reason, schedule: job.spec.pipeline.schedule,
-    microBatches: job.spec.pipeline.microBatches, backend: backend.choice, trainSamples: data.train.count, validationSamples: data.validation.count,
-  });
-  const supervisor = new Supervisor(options, plan.sizes);
-  const summaryBase = { stages: plan.sizes.length, partition: plan.sizes, backend: backend.choice };
+  const elapsed = () => (performance.now() - started) / 1000;
+  let base = { stages: 0, partition: [] as number[], backend: job.spec.training.backend as string };
+  let supervisor: Supervisor | undefined;
   try {
+    const backend = await initBackend(job.spec.training.backend);
+    const plan = planPartition(job.spec);
+    base = { stages: plan.sizes.length, partition: plan.sizes, backend: backend.choice };
+    const data = await loadJobData(job.spec, options.baseDir);
+    reporter.info(`Training ${job.metadata.name}`, {
+      stages: plan.sizes.length, partition: plan.sizes.join('+'), how: plan.reason, schedule: job.spec.pipeline.schedule,
+      microBatches: job.spec.pipeline.microBatches, backend: backend.choice, trainSamples: data.train.count, validationSamples: data.validation.count,
+    });
+    supervisor = new Supervisor(options, plan.sizes);
     const result = await supervisor.run();
     const evaluation = evaluate(job.spec, result.weights, data.validation);
     return {
-      status: 'Succeeded', ...summaryBase, steps: result.steps, loss: result.loss, valAccuracy: evaluation.accuracy, valLoss: evaluation.loss,
-      samplesPerSecond: result.samplesPerSecond, weightsSha256: weightsDigest(result.weights), durationSeconds: (performance.now() - started) / 1000,
+      status: 'Succeeded', ...base, steps: result.steps, loss: result.loss, valAccuracy: evaluation.accuracy, valLoss: evaluation.loss,
+      samplesPerSecond: result.samplesPerSecond, weightsSha256: weightsDigest(result.weights), durationSeconds: elapsed(),
     };
   } catch (error) {
-    return {
-      status: 'Failed', ...summaryBase, steps: supervisor.stepsDone, samplesPerSecond: 0, durationSeconds: (performance.now() - started) / 1000,
-      error: (error as Error).message,
-    };
+    return { status: 'Failed', ...base, steps: supervisor?.stepsDone ?? 0, samplesPerSecond: 0, durationSeconds: elapsed(), error: (error as Error).message };
   }
 }
 
