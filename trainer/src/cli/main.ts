@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerTrain } from './train-command.ts';
 import { registerValidate } from './validate-command.ts';
 import { registerRenderSchedule } from './render-schedule-command.ts';
+import { registerStage } from './stage-command.ts';
 
 export function buildProgram(): Command {
   const program = new Command('pipetrain')
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerValidate(program);
   registerRenderSchedule(program);
+  registerStage(program);
   return program;
 }
 

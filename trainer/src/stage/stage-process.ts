@@ -1,0 +1,111 @@
+// One pipeline stage process: load the job, connect to the neighbours, train, report.
+import * as tf from '@tensorflow/tfjs-core';
+import { DataError } from '../data/dataset.ts';
+import { loadJobData } from '../data/load.ts';
+import { createStageMetrics, startMetricsServer } from '../metrics/index.ts';
+import { initBackend } from '../tf/backend.ts';
+import { createStageSession, maxBoundaryBytes, trainStage } from '../train/stage-session.ts';
+import { connectLink, LinkClosedError, listenLink, type Link } from '../transport/index.ts';
+import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig, type StageToSupervisor, type SupervisorToStage } from './protocol.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+const LINK_TIMEOUT_MS = 60_000;
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const token = process.env[TOKEN_ENV];
+  if (!token) throw new DataError(`${TOKEN_ENV} is not set: stages refuse to run without the job's token`);
+  const { job, stage, partition } = config;
+  const log = createLogger({ job: job.metadata.name, stage });
+  const metrics = createStageMetrics({ job: job.metadata.name, stage });
+  metrics.setPhase('starting');
+  const isLast = stage === partition.length - 1;
+
+  const backend = await initBackend(job.spec.training.backend);
+  const data = await loadJobData(job.spec, config.baseDir);
+  const linkOptions = { token, maxPayloadBytes: maxBoundaryBytes(job.spec, partition) };
+  const server = stage > 0 ? await listenLink({ ...linkOptions, ...metrics.linkEvents('upstream'), host: config.listenHost, port: config.listenPort, log: log.link }) : undefined;
+  const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, status: () => metrics.status() });
+  void report({ type: 'listening', stage, linkPort: server?.port ?? 0, metricsPort: metricsServer.port });
+  log.info('Started stage', { backend: backend.choice, layers: partition[stage], linkPort: server?.port, metricsPort: metricsServer.port });
+
+  metrics.setPhase('connecting');
+  const [downstream, upstream] = await Promise.all([
+    isLast ? undefined : connectDownstream(config, { ...linkOptions, ...metrics.linkEvents('downstream'), log: log.link }),
+    server?.accept(LINK_TIMEOUT_MS),
+  ]);
+  await server?.close();
+
+  const session = createStageSession({ spec: job.spec, stage, partition, data, upstream, downstream });
+  metrics.setTotalSteps(session.plan.totalSteps);
+  metrics.setPhase('training');
+  void report({ type: 'training', stage, totalSteps: session.plan.totalSteps });
+  await trainStage(session, (result) => {
+    metrics.observeStep({ ...result, samples: session.plan.batchSize });
+    void report({ type: 'step', stage, step: result.step, loss: result.loss, wallSeconds: result.wallSeconds, computeSeconds: result.computeSeconds, idleSeconds: result.idleSeconds });
+  });
+  metrics.setPhase('finished');
+  await report({ type: 'finished', stage, weights: session.weights() });
+  log.info('Finished training', { steps: session.plan.totalSteps, tensors: tf.memory().numTensors });
+  await Promise.all([upstream?.close('finished'), downstream?.close('finished')]);
+  await metricsServer.close();
+}
+
+function readConfig(): StageConfig {
+  const raw = process.env[CONFIG_ENV];
+  if (!raw) throw new DataError(`${CONFIG_ENV} is not set (the stage configuration, JSON)`);
+  return JSON.parse(raw) as StageConfig;
+}
+
+/** The downstream address comes from the configuration, or from the supervisor once that stage listens. */
+async function connectDownstream(config: StageConfig, options: Parameters<typeof connectLink>[0] extends infer O ? Omit<O & object, 'url'> : never): Promise<Link> {
+  const url = config.downstreamUrl ?? (await supervisorMessage('connect')).url;
+  return connectLink({ ...options, url, connectTimeoutMs: LINK_TIMEOUT_MS });
+}
+
+function supervisorMessage<T extends SupervisorToStage['type']>(type: T): Promise<Extract<SupervisorToStage, { type: T }>> {
+  return new Promise((resolve) => {
+    const onMessage = (message: SupervisorToStage) => {
+      if (message.type !== type) return;
+      process.off('message', onMessage);
+      resolve(message as Extract<SupervisorToStage, { type: T }>);
+    };
+    process.on('message', onMessage);
+  });
+}
+
+/** Resolves once the message is handed to the IPC channel, so exiting right after loses nothing. */
+function report(message: StageToSupervisor): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send(message, undefined, {}, () => resolve());
+  });
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof DataError || error instanceof RangeError) return StageExit.InvalidJob;
+  if (error instanceof LinkClosedError) return StageExit.PeerLost;
+  return StageExit.Failed;
+}
+
+function fail(log: Logger, error: unknown): void {
+  const exitCode = exitCodeFor(error);
+  const message = (error as Error).message ?? String(error);
+  log.error('Stage failed', { error: message, exitCode });
+  const stage = Number((JSON.parse(process.env[CONFIG_ENV] ?? '{}') as { stage?: number }).stage ?? -1);
+  void report({ type: 'failed', stage, message, exitCode }).then(() => process.exit(exitCode));
+}
+
+/**
+ * Runs this process as one pipeline stage and exits with a StageExit code. Configuration comes
+ * from the environment (CONFIG_ENV, TOKEN_ENV): the local runner and the operator both set it.
+ */
+export function runStageProcess(): void {
+  const bootLog = createLogger({ job: 'unknown', stage: -1 });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(StageExit.Terminated));
+  process.on('message', (message: SupervisorToStage) => message.type === 'shutdown' && process.exit(StageExit.Terminated));
+  main().then(
+    () => process.exit(StageExit.Succeeded),
+    (error: unknown) => fail(bootLog, error),
+  );
+}
