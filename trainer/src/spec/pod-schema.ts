@@ -15,6 +15,21 @@ export const CheckpointSchema = z
     path: z.string().min(1).describe('path: folder (or volume mount) where checkpoints are written. Required.'),
     everySteps: z.int().min(1).default(100).describe('everySteps: optimizer steps between checkpoints. Default 100.'),
     keep: z.int().min(1).default(3).describe('keep: number of most recent checkpoints kept, >= 1. Default 3.'),
+    persistentVolumeClaim: z
+      .strictObject({
+        claimName: z.string().min(1).max(253).describe('claimName: name of an existing PersistentVolumeClaim in the job\'s namespace (ReadWriteMany, so every stage on any node can mount it). Required.'),
+      })
+      .optional()
+      .describe('persistentVolumeClaim: operator only: an existing claim mounted at path on every stage pod; it is never deleted by the operator. Give this or volumeClaimTemplate, not both.'),
+    volumeClaimTemplate: z
+      .strictObject({
+        accessModes: z.array(z.string()).max(4).optional().describe('accessModes: access modes of the claim. Default ["ReadWriteMany"].'),
+        storageClassName: z.string().optional().describe('storageClassName: storage class of the claim. Default: the cluster default.'),
+        storage: QuantitySchema.describe('storage: requested size, e.g. "1Gi". Required.'),
+        deleteWithJob: z.boolean().optional().describe('deleteWithJob: delete the claim (and the checkpoints) when the job is deleted. Default false: checkpoints are the user\'s data and are kept.'),
+      })
+      .optional()
+      .describe('volumeClaimTemplate: operator only: a PersistentVolumeClaim named "<job>-checkpoints" that the operator creates and mounts at path on every stage pod. Give this or persistentVolumeClaim, not both.'),
   })
   .describe('checkpoint: periodic checkpoints (reserved; defined by the checkpoint issue). Default: none.');
 
@@ -59,6 +74,17 @@ const TolerationSchema = z
 export const podFields = {
   checkpoint: CheckpointSchema.optional(),
   failurePolicy: FailurePolicySchema.optional(),
+  suspend: z.boolean().default(false).describe('suspend: operator only: true deletes the stage pods and keeps the checkpoints; false (again) resumes from the last checkpoint. Default false.'),
+  activeDeadlineSeconds: z
+    .int()
+    .min(1)
+    .optional()
+    .describe('activeDeadlineSeconds: operator only: seconds from the start of the job after which it fails with reason DeadlineExceeded. Default: no deadline.'),
+  ttlSecondsAfterFinished: z
+    .int()
+    .min(0)
+    .optional()
+    .describe('ttlSecondsAfterFinished: operator only: seconds after the job finished (Succeeded or Failed) when the operator deletes it. Default: kept.'),
   image: z.string().min(1).optional().describe('image: container image of the stage pods. Default: chosen by the operator.'),
   metricsPort: z
     .int()
