@@ -29,7 +29,9 @@ export async function loadJobData(spec: PipelineJobSpec, baseDir = process.cwd()
     }
   }
   checkCompatible(spec, data.featureShape, data.classes, outputShape);
-  return splitDataset(data, spec.data.validationSplit, spec.data.shuffle.seed);
+  // Samples are reshaped to the model's input shape (e.g. MNIST's 784 pixels as 28×28×1).
+  const shaped = { ...data, featureShape: [...spec.model.inputShape] };
+  return splitDataset(shaped, spec.data.validationSplit, spec.data.shuffle.seed);
 }
 
 function checkCompatible(spec: PipelineJobSpec, featureShape: number[], classes: number, outputShape: number[]): void {
