@@ -1,0 +1,82 @@
+// Label keys, condition types, reasons and defaults shared by the operator's modules: one place,
+// so the pod builder, the reconcile steps, the tests and the docs use the same words.
+
+export const GROUP = 'pipetrain.io';
+export const FIELD_MANAGER = 'pipetrain-operator';
+export const CONTROLLER_NAME = 'pipelinejob';
+
+/** Labels on every child object; selectors use JOB_LABEL (+ STAGE/ATTEMPT for pods). */
+export const Labels = {
+  name: 'app.kubernetes.io/name',
+  managedBy: 'app.kubernetes.io/managed-by',
+  component: 'app.kubernetes.io/component',
+  job: `${GROUP}/job-name`,
+  stage: `${GROUP}/stage`,
+  attempt: `${GROUP}/attempt`,
+} as const;
+
+export const APP_NAME = 'pipetrain';
+export const MANAGED_BY = 'pipetrain-operator';
+
+/** Condition types on status.conditions (Kubernetes API conventions: PascalCase). */
+export const Conditions = {
+  Created: 'Created',
+  Running: 'Running',
+  Restarting: 'Restarting',
+  Succeeded: 'Succeeded',
+  Failed: 'Failed',
+  Suspended: 'Suspended',
+} as const;
+export type ConditionType = (typeof Conditions)[keyof typeof Conditions];
+
+/** status.phase, for printer columns (conditions carry the detail). */
+export const Phases = ['Pending', 'Running', 'Restarting', 'Succeeded', 'Failed', 'Suspended'] as const;
+export type Phase = (typeof Phases)[number];
+
+/** Reasons on conditions and events: one CamelCase word each. */
+export const Reasons = {
+  ChildrenCreated: 'ChildrenCreated',
+  PodsCreated: 'PodsCreated',
+  StagesRunning: 'StagesRunning',
+  StagesStarting: 'StagesStarting',
+  AllStagesSucceeded: 'AllStagesSucceeded',
+  InvalidSpec: 'InvalidSpec',
+  InvalidJob: 'InvalidJob',
+  MaxRestartsReached: 'MaxRestartsReached',
+  DeadlineExceeded: 'DeadlineExceeded',
+  StageFailed: 'StageFailed',
+  PeerLost: 'PeerLost',
+  PodDeleted: 'PodDeleted',
+  PodEvicted: 'PodEvicted',
+  NodeNotReady: 'NodeNotReady',
+  NodeLeaseExpired: 'NodeLeaseExpired',
+  NodeGone: 'NodeGone',
+  RestartScheduled: 'RestartScheduled',
+  Recovered: 'Recovered',
+  Suspended: 'Suspended',
+  Resumed: 'Resumed',
+  PartitionFallback: 'PartitionFallback',
+  TTLExpired: 'TTLExpired',
+  CreateFailed: 'CreateFailed',
+} as const;
+export type Reason = (typeof Reasons)[keyof typeof Reasons];
+
+/** Environment of a stage container (StageConfig and token names come from trainer/src/stage/protocol.ts). */
+export const CHECKPOINT_DIR_ENV = 'PIPETRAIN_CHECKPOINT_DIR';
+export const ATTEMPT_ENV = 'PIPETRAIN_ATTEMPT';
+export const STAGE_PEERS_ENV = 'PIPETRAIN_STAGE_PEERS';
+
+/** Port where each stage accepts its upstream neighbour's link. */
+export const LINK_PORT = 7400;
+export const TOKEN_KEY = 'token';
+export const CONTAINER_NAME = 'stage';
+export const DEFAULT_STAGE_IMAGE = 'ghcr.io/pipetrain/pipetrain:0.1.0';
+export const DEFAULT_STAGE_COMMAND = ['node', '/app/trainer/bin/pipetrain.js', 'stage'];
+/** Non-root user of the stage image. */
+export const STAGE_UID = 1000;
+/** Node label used to steer a new attempt away from the node that just failed. */
+export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
+/** Namespace of node heartbeat Leases. */
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+/** Default of failurePolicy.nodeFailureSeconds when the operator decides (issue 5: 15 s). */
+export const DEFAULT_NODE_FAILURE_SECONDS = 15;

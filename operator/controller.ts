@@ -1,0 +1,216 @@
+// The controller: informers map every event to the owning job's key on a coalescing work queue;
+// workers (only while leading) reconcile one key at a time from the cache, write the status once,
+// then emit the queued events. Nothing a reconcile throws escapes: it is logged, counted and retried
+// with per-key exponential back-off.
+import * as k8s from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION, PLURAL } from '../trainer/src/spec/schema.ts';
+import { ItemBackoff } from './backoff.ts';
+import { Labels, NODE_LEASE_NAMESPACE } from './constants.ts';
+import { Watched } from './informers.ts';
+import type { PipelineJobObject } from './job.ts';
+import { childActions, eventRecorder, writeStatus, type Apis } from './k8s-actions.ts';
+import { errorMessage, isConflict } from './k8s-errors.ts';
+import { MANAGED_PODS_SELECTOR } from './labels.ts';
+import type { Logger } from './log.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import { jobKey, splitKey } from './names.ts';
+import { ProgressPoller } from './progress-poller.ts';
+import { WorkQueue } from './queue.ts';
+import { reconcileJob, type ReconcileEnv } from './reconcile.ts';
+import { stableJson } from './stable-json.ts';
+
+export interface ControllerOptions {
+  kc: k8s.KubeConfig;
+  apis: Apis;
+  /** Watch one namespace only; undefined: all namespaces. */
+  namespace?: string;
+  log: Logger;
+  metrics: OperatorMetrics;
+  defaultImage: string;
+  stageCommand: string[];
+  identity: string;
+  workers?: number;
+  pollIntervalMs?: number;
+}
+
+export class Controller {
+  readonly jobs: Watched<PipelineJobObject & k8s.KubernetesObject>;
+  readonly pods: Watched<k8s.V1Pod>;
+  readonly nodes: Watched<k8s.V1Node>;
+  readonly leases: Watched<k8s.V1Lease>;
+  readonly poller: ProgressPoller;
+  private queue?: WorkQueue;
+  private workers: Promise<void>[] = [];
+  private readonly recordEvent: ReturnType<typeof eventRecorder>;
+
+  constructor(private readonly options: ControllerOptions) {
+    const { kc, apis, namespace, log, metrics } = options;
+    const ns = namespace;
+    const common = { log, onRestart: undefined as (() => void) | undefined };
+    const jobPath = ns ? `/apis/${API_GROUP}/${API_VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`;
+    const custom = { group: API_GROUP, version: API_VERSION, plural: PLURAL };
+    this.jobs = new Watched({
+      ...common,
+      resource: PLURAL,
+      onRestart: () => metrics.informerRestarted(PLURAL),
+      informer: k8s.makeInformer(kc, jobPath, () =>
+        (ns ? apis.custom.listNamespacedCustomObject({ ...custom, namespace: ns }) : apis.custom.listClusterCustomObject(custom)) as Promise<k8s.KubernetesListObject<PipelineJobObject & k8s.KubernetesObject>>,
+      ),
+      onChange: (job) => this.enqueue(jobKey(job.metadata?.namespace ?? '', job.metadata?.name ?? '')),
+    });
+    this.pods = new Watched({
+      ...common,
+      resource: 'pods',
+      onRestart: () => metrics.informerRestarted('pods'),
+      informer: k8s.makeInformer(
+        kc,
+        ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods',
+        () => (ns ? apis.core.listNamespacedPod({ namespace: ns, labelSelector: MANAGED_PODS_SELECTOR }) : apis.core.listPodForAllNamespaces({ labelSelector: MANAGED_PODS_SELECTOR })),
+        MANAGED_PODS_SELECTOR,
+      ),
+      onChange: (pod) => {
+        const job = pod.metadata?.labels?.[Labels.job];
+        if (job) this.enqueue(jobKey(pod.metadata?.namespace ?? '', job));
+      },
+    });
+    // A node turning NotReady (or vanishing) concerns every job with a stage pod on it.
+    this.nodes = new Watched({
+      ...common,
+      resource: 'nodes',
+      onRestart: () => metrics.informerRestarted('nodes'),
+      informer: k8s.makeInformer(kc, '/api/v1/nodes', () => apis.core.listNode()),
+      onChange: (node) => {
+        for (const pod of this.pods.cache.list()) {
+          const job = pod.metadata?.labels?.[Labels.job];
+          if (job && pod.spec?.nodeName === node.metadata?.name) this.enqueue(jobKey(pod.metadata?.namespace ?? '', job));
+        }
+      },
+    });
+    // Lease renewals (every few seconds per node) enqueue nothing: reconciles re-check when a lease would expire.
+    this.leases = new Watched({
+      ...common,
+      resource: 'leases',
+      onRestart: () => metrics.informerRestarted('leases'),
+      informer: k8s.makeInformer(kc, `/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases`, () => apis.coordination.listNamespacedLease({ namespace: NODE_LEASE_NAMESPACE })),
+      onChange: () => undefined,
+    });
+    this.poller = new ProgressPoller({
+      pods: () => this.pods.cache.list(),
+      metricsPort: (namespace, name) => {
+        const port = (this.jobs.cache.get(name, namespace)?.spec as { metricsPort?: unknown } | undefined)?.metricsPort;
+        return typeof port === 'number' ? port : 9400;
+      },
+      onChange: (key) => this.enqueue(key),
+      intervalMs: options.pollIntervalMs,
+    });
+    this.recordEvent = eventRecorder(apis.core, options.identity);
+  }
+
+  /** Starts all informers; resolves once each has listed (or keeps retrying it in the background). */
+  async startInformers(): Promise<void> {
+    await Promise.all([this.jobs.start(), this.pods.start(), this.nodes.start(), this.leases.start()]);
+    this.poller.start();
+  }
+
+  informersSynced(): boolean {
+    return [this.jobs, this.pods, this.nodes, this.leases].every((w) => w.synced && w.watching);
+  }
+
+  /** Leader only: a fresh queue with every known job, and the workers. */
+  startWorkers(): void {
+    if (this.queue) return;
+    const queue = new WorkQueue({ hooks: this.options.metrics.queueHooks, backoff: new ItemBackoff({ baseMs: 5, maxMs: 300_000 }) });
+    this.queue = queue;
+    for (const job of this.jobs.cache.list()) queue.add(jobKey(job.metadata?.namespace ?? '', job.metadata?.name ?? ''));
+    const count = this.options.workers ?? 4;
+    this.options.metrics.workers(count);
+    this.workers = Array.from({ length: count }, () => this.work(queue));
+  }
+
+  async stopWorkers(): Promise<void> {
+    this.queue?.shutDown();
+    this.queue = undefined;
+    await Promise.all(this.workers);
+    this.workers = [];
+    this.options.metrics.workers(0);
+  }
+
+  async stop(): Promise<void> {
+    await this.stopWorkers();
+    this.poller.stop();
+    await Promise.all([this.jobs.stop(), this.pods.stop(), this.nodes.stop(), this.leases.stop()]);
+  }
+
+  private enqueue(key: string): void {
+    this.queue?.add(key);
+  }
+
+  private async work(queue: WorkQueue): Promise<void> {
+    for (;;) {
+      const key = await queue.get();
+      if (key === undefined) return;
+      try {
+        await this.process(queue, key);
+      } finally {
+        queue.done(key);
+      }
+    }
+  }
+
+  private async process(queue: WorkQueue, key: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const object = this.jobs.cache.get(name, namespace);
+    if (!object || object.metadata.deletionTimestamp) {
+      queue.forget(key);
+      return;
+    }
+    const started = performance.now();
+    const log = this.options.log.with({ pipelinejob: key });
+    try {
+      const pods = this.pods.cache.list(namespace).filter((p) => p.metadata?.labels?.[Labels.job] === name);
+      const draft = await reconcileJob(object, pods, this.env());
+      if (stableJson(draft.status) !== stableJson(object.status ?? {})) {
+        await writeStatus(this.options.apis.custom, object, draft.status);
+      }
+      // Events only after the status write: a retried reconcile never repeats them.
+      for (const event of draft.events) {
+        log.info(event.message, { reason: event.reason, type: event.type });
+        await this.recordEvent(object, event).catch((error: unknown) => log.error('Failed to record Event', { error: errorMessage(error) }));
+      }
+      const { restartReason, detectionSeconds, recoverySeconds } = draft.observations;
+      if (restartReason) this.options.metrics.restarted(restartReason);
+      if (detectionSeconds !== undefined) this.options.metrics.detected(detectionSeconds);
+      if (recoverySeconds !== undefined) this.options.metrics.recovered(recoverySeconds);
+      queue.forget(key);
+      if (draft.requeueAfterMs !== undefined) queue.addAfter(key, draft.requeueAfterMs);
+      this.options.metrics.reconciled(draft.requeueAfterMs !== undefined ? 'requeue_after' : 'success', (performance.now() - started) / 1000);
+    } catch (error) {
+      // A Conflict means our cache was behind: retry soon, it is not worth an error line.
+      if (!isConflict(error)) log.error('Reconcile failed', { error: errorMessage(error), retries: queue.retries(key) });
+      queue.addRateLimited(key);
+      this.options.metrics.reconciled('error', (performance.now() - started) / 1000);
+    } finally {
+      this.countPhases();
+    }
+  }
+
+  private env(): ReconcileEnv {
+    return {
+      now: Date.now(),
+      actions: childActions(this.options.apis),
+      nodes: { node: (n) => this.nodes.cache.get(n), lease: (n) => this.leases.cache.get(n, NODE_LEASE_NAMESPACE) },
+      progress: (namespace, name) => this.poller.get(namespace, name),
+      defaultImage: this.options.defaultImage,
+      stageCommand: this.options.stageCommand,
+    };
+  }
+
+  private countPhases(): void {
+    const counts: Record<string, number> = {};
+    for (const job of this.jobs.cache.list()) {
+      const phase = job.status?.phase ?? 'Pending';
+      counts[phase] = (counts[phase] ?? 0) + 1;
+    }
+    this.options.metrics.jobsByPhase(counts);
+  }
+}

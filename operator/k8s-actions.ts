@@ -1,0 +1,78 @@
+// The API calls of the controller, on @kubernetes/client-node 1.4 (one object parameter per call):
+// child creation and deletion (AlreadyExists / NotFound are success: level-triggered), the one
+// status write per reconcile (PUT /status with resourceVersion: a stale cache gives a Conflict and
+// a retry instead of overwriting newer status), and events.
+import * as k8s from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION, PLURAL } from '../trainer/src/spec/schema.ts';
+import { FIELD_MANAGER, MANAGED_BY } from './constants.ts';
+import type { ChildActions, JobEvent } from './draft.ts';
+import type { PipelineJobObject } from './job.ts';
+import { isAlreadyExists, isNotFound } from './k8s-errors.ts';
+import type { JobStatus } from './status-types.ts';
+
+const ignore = (check: (e: unknown) => boolean) => (error: unknown) => {
+  if (!check(error)) throw error;
+};
+
+export interface Apis {
+  core: k8s.CoreV1Api;
+  custom: k8s.CustomObjectsApi;
+  coordination: k8s.CoordinationV1Api;
+}
+
+export function makeApis(kc: k8s.KubeConfig): Apis {
+  return { core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi), coordination: kc.makeApiClient(k8s.CoordinationV1Api) };
+}
+
+export function childActions({ core, custom }: Apis): ChildActions {
+  const fieldManager = FIELD_MANAGER;
+  return {
+    createPod: (body) => core.createNamespacedPod({ namespace: body.metadata?.namespace ?? '', body, fieldManager }).then(() => undefined, ignore(isAlreadyExists)),
+    deletePod: (namespace, name, force) =>
+      core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: force ? 0 : undefined }).then(() => undefined, ignore(isNotFound)),
+    createSecret: (body) => core.createNamespacedSecret({ namespace: body.metadata?.namespace ?? '', body, fieldManager }).then(() => undefined, ignore(isAlreadyExists)),
+    createService: (body) => core.createNamespacedService({ namespace: body.metadata?.namespace ?? '', body, fieldManager }).then(() => undefined, ignore(isAlreadyExists)),
+    createClaim: (body) =>
+      core.createNamespacedPersistentVolumeClaim({ namespace: body.metadata?.namespace ?? '', body, fieldManager }).then(() => undefined, ignore(isAlreadyExists)),
+    deleteJob: (namespace, name) =>
+      custom.deleteNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL, namespace, name, propagationPolicy: 'Background' }).then(() => undefined, ignore(isNotFound)),
+  };
+}
+
+export async function writeStatus(custom: k8s.CustomObjectsApi, object: PipelineJobObject, status: JobStatus): Promise<PipelineJobObject> {
+  const { namespace, name } = object.metadata;
+  return (await custom.replaceNamespacedCustomObjectStatus({
+    group: API_GROUP,
+    version: API_VERSION,
+    plural: PLURAL,
+    namespace,
+    name,
+    body: { ...object, status },
+    fieldManager: FIELD_MANAGER,
+  })) as PipelineJobObject;
+}
+
+export function eventRecorder(core: k8s.CoreV1Api, instance: string) {
+  return async (object: PipelineJobObject, event: JobEvent): Promise<void> => {
+    const now = new Date();
+    const { namespace, name, uid, resourceVersion } = object.metadata;
+    await core.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { generateName: `${name}.`, namespace },
+        involvedObject: { apiVersion: object.apiVersion, kind: object.kind, name, namespace, uid, resourceVersion },
+        type: event.type,
+        reason: event.reason,
+        message: event.message.slice(0, 1024),
+        source: { component: MANAGED_BY },
+        reportingComponent: `${API_GROUP}/operator`,
+        reportingInstance: instance,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        eventTime: now as unknown as k8s.V1MicroTime,
+        action: event.reason,
+        count: 1,
+      },
+    });
+  };
+}
