@@ -1,0 +1,107 @@
+// node:test helper: one running cluster per test file (suite), a fresh namespace per test, and the
+// component and pod logs printed when a test fails.
+//
+//   const cluster = useCluster();
+//   cluster.test('a Deployment becomes Available', async ({ client, namespace }) => { ... });
+import { after, before, test, type TestContext } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClusterClient } from './control.ts';
+import { componentLogTail, startCluster, stopCluster, type StartOptions } from './cluster.ts';
+import type { ClusterState } from './state.ts';
+import { errorMessage, isRoot, waitFor } from './util.ts';
+
+export interface ClusterTestContext {
+  client: ClusterClient;
+  /** A namespace created for this test (deleted afterwards), whose `default` ServiceAccount exists. */
+  namespace: string;
+  t: TestContext;
+}
+
+/** Why cluster tests cannot run here, or undefined when they can. */
+export function clusterSkipReason(): string | undefined {
+  if (process.env.PIPETRAIN_SKIP_CLUSTER_TESTS) return 'PIPETRAIN_SKIP_CLUSTER_TESTS is set';
+  if (!isRoot()) return 'cluster tests need root (network namespaces)';
+  return undefined;
+}
+
+const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'agent'];
+
+function podLogTails(client: ClusterClient, namespace: string): string {
+  const base = join(client.state.stateDir, 'pods', namespace);
+  if (!existsSync(base)) return '';
+  return readdirSync(base)
+    .map((name) => `----- pod ${namespace}/${name} -----\n${client.podLogs(namespace, name).trimEnd().split('\n').slice(-20).join('\n')}`)
+    .join('\n');
+}
+
+export function useCluster(opts: StartOptions = {}): {
+  test(name: string, fn: (ctx: ClusterTestContext) => Promise<void>, options?: { timeout?: number }): void;
+  client(): ClusterClient;
+} {
+  const skip = clusterSkipReason();
+  let state: ClusterState | undefined;
+  let client: ClusterClient | undefined;
+  const killOnExit = (): void => {
+    // Last resort when the runner exits before `after` ran: stale cleanup on the next start removes the rest.
+    for (const pid of Object.values(state?.pids ?? {})) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  };
+
+  before(
+    async () => {
+      if (skip) return;
+      state = await startCluster({ ...opts, log: (line) => process.stderr.write(`[cluster] ${line}\n`) });
+      client = new ClusterClient(state);
+      process.once('exit', killOnExit);
+    },
+    { timeout: 60 * 60_000 }, // a cold tool build on a fresh machine runs inside this hook
+  );
+
+  after(
+    async () => {
+      if (!state) return;
+      process.removeListener('exit', killOnExit);
+      await stopCluster(state);
+    },
+    { timeout: 60_000 },
+  );
+
+  return {
+    client() {
+      if (!client) throw new Error('the cluster is not running');
+      return client;
+    },
+    test(name, fn, options = {}) {
+      test(name, { skip, timeout: options.timeout ?? 120_000 }, async (t) => {
+        if (!client || !state) throw new Error('the cluster did not start');
+        const c = client;
+        const namespace = `t-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 40).replace(/-+$/, '')}-${randomBytes(2).toString('hex')}`;
+        await c.core.createNamespace({ body: { metadata: { name: namespace } } });
+        try {
+          await waitFor(`ServiceAccount ${namespace}/default`, async () => {
+            await c.core.readNamespacedServiceAccount({ name: 'default', namespace });
+            return true;
+          });
+          await fn({ client: c, namespace, t });
+        } catch (err) {
+          const logs = [...COMPONENTS.map((comp) => componentLogTail(c.state.stateDir, comp, comp === 'agent' ? 60 : 25)), podLogTails(c, namespace)];
+          const events = await c.core
+            .listNamespacedEvent({ namespace })
+            .then((l) => l.items.map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}: ${e.reason}: ${e.message}`).join('\n'))
+            .catch((e: unknown) => `events unavailable: ${errorMessage(e)}`);
+          process.stderr.write(`\n===== test "${name}" failed: logs of cluster ${c.state.runId} =====\n${logs.join('\n')}\n----- events in ${namespace} -----\n${events}\n=====\n`);
+          throw err;
+        } finally {
+          await c.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+        }
+      });
+    },
+  };
+}
