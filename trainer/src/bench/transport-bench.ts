@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { FrameKind, listenLink } from '../transport/index.ts';
 import { BENCH_TOKEN, type BenchTransport, type FromSender, type ToSender } from './transport-bench-protocol.ts';
 import { readLengthPrefixed } from './transport-bench-tcp.ts';
+import { TSX_IMPORT } from '../runner/tsx-loader.ts';
 
 export interface TransportBenchOptions {
   /** Payload sizes in bytes (multiples of 4). Default 64 KiB, 1 MiB, 16 MiB. */
@@ -136,7 +137,7 @@ export async function runTransportBench(options: TransportBenchOptions = {}): Pr
   for (const size of sizes) {
     if (!Number.isInteger(size) || size <= 0 || size % 4 !== 0) throw new TypeError(`Bench sizes must be positive multiples of 4, got ${size}.`);
   }
-  const child = fork(new URL('./transport-bench-sender.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const child = fork(new URL('./transport-bench-sender.ts', import.meta.url), [], { execArgv: ['--import', TSX_IMPORT], stdio: 'inherit' });
   const sender = new Sender(child);
   try {
     const results: TransportBenchResult[] = [];

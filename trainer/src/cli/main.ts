@@ -4,6 +4,7 @@ import { registerTrain } from './train-command.ts';
 import { registerValidate } from './validate-command.ts';
 import { registerRenderSchedule } from './render-schedule-command.ts';
 import { registerStage } from './stage-command.ts';
+import { registerCheckpoints } from './checkpoints-command.ts';
 
 export function buildProgram(): Command {
   const program = new Command('pipetrain')
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerValidate(program);
   registerRenderSchedule(program);
+  registerCheckpoints(program);
   registerStage(program);
   return program;
 }

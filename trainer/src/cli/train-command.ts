@@ -1,6 +1,9 @@
 // `pipetrain train FILE`: trains a PipelineJob on this machine, one process per stage.
 import { dirname, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { startMetricsServer } from '../metrics/index.ts';
+import { prepareFreshStart } from '../runner/fresh-start.ts';
+import { createSupervisorMetrics } from '../runner/supervisor-metrics.ts';
 import { runLocal, type RunSummary } from '../runner/local-runner.ts';
 import { createProgressReporter, formatDuration, type LogFormat } from '../runner/progress.ts';
 import { formatProblems, loadPipelineJobFile } from '../spec/load.ts';
@@ -10,6 +13,9 @@ interface TrainOptions {
   json: boolean;
   logFormat: LogFormat;
   verbose: boolean;
+  fresh: boolean;
+  overwrite: boolean;
+  metricsPort?: number;
 }
 
 export function registerTrain(program: Command): void {
@@ -20,13 +26,19 @@ export function registerTrain(program: Command): void {
     .option('--json', 'print a one-line JSON summary on stdout at the end', false)
     .addOption(new Option('--log-format <format>', 'progress and log format').choices(['text', 'json']).default('text'))
     .option('-v, --verbose', "show the stages' informational log lines", false)
+    .option('--fresh', 'start over instead of resuming from the newest checkpoint in spec.checkpoint.path', false)
+    .option('--overwrite', 'with --fresh: delete the existing checkpoints (refused without it)', false)
+    .option('--metrics-port <port>', "serve the supervisor's metrics (restarts, recovery) on 127.0.0.1:<port>/metrics", parsePort)
     .addHelpText('after', `
 Examples:
   pipetrain train examples/mnist-mlp.yaml
   pipetrain train examples/mnist-mlp.yaml --set spec.pipeline.stages=2 --set spec.training.steps=50
   pipetrain train job.yaml --json --log-format json
 
-Exit status: 0 when training succeeded, 1 when the job file is invalid or a stage failed.`)
+With spec.checkpoint.path set, a run resumes from the newest committed checkpoint there, and a
+failed stage makes every stage restart from it (up to spec.failurePolicy.maxRestarts times).
+
+Exit status: 0 when training succeeded, 1 when the job file is invalid or training failed.`)
     .action(async (file: string, options: TrainOptions) => {
       process.exitCode = await train(file, options);
     });
@@ -39,8 +51,23 @@ async function train(file: string, options: TrainOptions): Promise<number> {
     console.error(`${file}: ${loaded.problems.length} problem(s); nothing was run`);
     return 1;
   }
-  const reporter = createProgressReporter({ format: options.logFormat, everySteps: loaded.job.spec.training.logEverySteps });
-  const summary = await runLocal({ job: loaded.job, baseDir: dirname(resolve(file)), reporter, verbose: options.verbose });
+  const { job } = loaded;
+  const baseDir = dirname(resolve(file));
+  const reporter = createProgressReporter({ format: options.logFormat, everySteps: job.spec.training.logEverySteps });
+  if (options.fresh && job.spec.checkpoint) {
+    try {
+      const removed = await prepareFreshStart(resolve(baseDir, job.spec.checkpoint.path), options.overwrite);
+      if (removed > 0) reporter.info(`Deleted ${removed} checkpoint folder(s) for a fresh start`);
+    } catch (error) {
+      console.error(`pipetrain: ${(error as Error).message}`);
+      return 1;
+    }
+  }
+  const metrics = createSupervisorMetrics(job.metadata.name);
+  const metricsServer = options.metricsPort === undefined ? undefined
+    : await startMetricsServer({ port: options.metricsPort, registry: metrics.registry, status: () => ({ job: job.metadata.name }) });
+  const summary = await runLocal({ job, baseDir, reporter, verbose: options.verbose, metrics });
+  await metricsServer?.close();
   if (options.json) console.log(JSON.stringify(jsonSummary(summary)));
   if (summary.status === 'Succeeded') {
     reporter.info(describeSuccess(summary));
@@ -54,14 +81,22 @@ function jsonSummary(s: RunSummary) {
   return {
     status: s.status, steps: s.steps, loss: s.loss, valAccuracy: s.valAccuracy, valLoss: s.valLoss,
     samplesPerSecond: s.samplesPerSecond, weightsSha256: s.weightsSha256, stages: s.stages, partition: s.partition,
-    backend: s.backend, durationSeconds: s.durationSeconds, ...(s.error ? { error: s.error } : {}),
+    backend: s.backend, durationSeconds: s.durationSeconds, restarts: s.restarts, lostSteps: s.lostSteps, resumedFrom: s.resumedFrom,
+    ...(s.error ? { error: s.error } : {}),
   };
 }
 
 function describeSuccess(s: RunSummary): string {
   const accuracy = s.valAccuracy === undefined ? '' : `, validation accuracy ${(s.valAccuracy * 100).toFixed(2)}%`;
+  const restarts = s.restarts === 0 ? '' : `, ${s.restarts} restart(s), ${s.lostSteps} step(s) recomputed`;
   return `Succeeded: ${s.steps} steps in ${formatDuration(s.durationSeconds)}, loss ${s.loss?.toFixed(4) ?? '-'}${accuracy}, ` +
-    `${Math.round(s.samplesPerSecond)} samples/s; weights sha256 ${s.weightsSha256}`;
+    `${Math.round(s.samplesPerSecond)} samples/s${restarts}; weights sha256 ${s.weightsSha256}`;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('expected a port number, 0 to 65535');
+  return port;
 }
 
 function collect(value: string, previous: string[]): string[] {

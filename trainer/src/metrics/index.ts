@@ -16,3 +16,4 @@ export {
   type StepObservation,
 } from './stage-metrics.ts';
 export { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './server.ts';
+export { createCheckpointMetrics, CHECKPOINT_DURATION_BUCKETS, type CheckpointMetrics } from './checkpoint-metrics.ts';

@@ -1,15 +1,16 @@
 // `pipetrain train`: runs every stage of a job as a process on this machine, connected over
-// loopback, supervises them, and reports progress and a final summary.
-import { randomBytes } from 'node:crypto';
+// loopback, supervises them (restarting from checkpoints), and reports progress and a summary.
+import { resolve } from 'node:path';
 import { loadJobData } from '../data/load.ts';
 import type { PipelineJob } from '../spec/schema.ts';
-import { StageExit, type StageConfig, type StageToSupervisor } from '../stage/protocol.ts';
+import type { StageToSupervisor } from '../stage/protocol.ts';
 import { initBackend } from '../tf/backend.ts';
-import { weightsDigest, type WeightBytes } from '../train/digest.ts';
+import { weightsDigest } from '../train/digest.ts';
 import { evaluate } from './evaluate.ts';
 import { planPartition } from './partition-plan.ts';
 import type { ProgressReporter } from './progress.ts';
-import { startStage, type StageProcess } from './stage-processes.ts';
+import { Supervisor } from './supervisor.ts';
+import { createSupervisorMetrics, type SupervisorMetrics } from './supervisor-metrics.ts';
 
 export interface RunSummary {
   status: 'Succeeded' | 'Failed';
@@ -19,6 +20,11 @@ export interface RunSummary {
   valLoss?: number;
   samplesPerSecond: number;
   weightsSha256?: string;
+  /** Pipeline restarts after failures, and the steps they made us compute again. */
+  restarts: number;
+  lostSteps: number;
+  /** Step of the checkpoint this run resumed from (0: started fresh). */
+  resumedFrom: number;
   stages: number;
   partition: number[];
   backend: string;
@@ -32,12 +38,12 @@ export interface RunOptions {
   reporter: ProgressReporter;
   /** Show the stages' info-level log lines, not only warnings and errors. */
   verbose?: boolean;
-}
-
-export class StageFailure extends Error {
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
-  }
+  /** Every stage's step report (the benchmark reads the per-stage timings). */
+  onStageStep?: (message: StageToSupervisor & { type: 'step' }) => void;
+  /** Supervisor metrics (restarts, recovery); created when not given. */
+  metrics?: SupervisorMetrics;
+  /** Seconds without any message from a stage before it counts as stalled. Default 30. */
+  stallTimeoutSeconds?: number;
 }
 
 export async function runLocal(options: RunOptions): Promise<RunSummary> {
@@ -55,120 +61,25 @@ export async function runLocal(options: RunOptions): Promise<RunSummary> {
       stages: plan.sizes.length, partition: plan.sizes.join('+'), how: plan.reason, schedule: job.spec.pipeline.schedule,
       microBatches: job.spec.pipeline.microBatches, backend: backend.choice, trainSamples: data.train.count, validationSamples: data.validation.count,
     });
-    supervisor = new Supervisor(options, plan.sizes);
+    const checkpointPath = job.spec.checkpoint?.path;
+    supervisor = new Supervisor({
+      job, baseDir: options.baseDir, partition: plan.sizes, reporter, verbose: options.verbose, onStageStep: options.onStageStep,
+      metrics: options.metrics ?? createSupervisorMetrics(job.metadata.name),
+      checkpointDir: checkpointPath ? resolve(options.baseDir, checkpointPath) : undefined,
+      stallTimeoutMs: (options.stallTimeoutSeconds ?? 30) * 1000,
+    });
     const result = await supervisor.run();
     const evaluation = evaluate(job.spec, result.weights, data.validation);
     return {
       status: 'Succeeded', ...base, steps: result.steps, loss: result.loss, valAccuracy: evaluation.accuracy, valLoss: evaluation.loss,
       samplesPerSecond: result.samplesPerSecond, weightsSha256: weightsDigest(result.weights), durationSeconds: elapsed(),
+      restarts: result.restarts, lostSteps: result.lostSteps, resumedFrom: result.resumedFrom,
     };
   } catch (error) {
-    return { status: 'Failed', ...base, steps: supervisor?.stepsDone ?? 0, samplesPerSecond: 0, durationSeconds: elapsed(), error: (error as Error).message };
-  }
-}
-
-interface TrainingResult {
-  weights: WeightBytes[];
-  steps: number;
-  loss?: number;
-  samplesPerSecond: number;
-}
-
-/** Starts the stage processes, wires their links, follows their progress, stops them all on failure. */
-class Supervisor {
-  stepsDone = 0;
-  private readonly processes: StageProcess[] = [];
-  private readonly weights = new Map<number, WeightBytes[]>();
-  private readonly failures = new Map<number, StageToSupervisor & { type: 'failed' }>();
-  private totalSteps = 0;
-  private trainingStarted = 0;
-  private lastLoss: number | undefined;
-  private readonly token = randomBytes(32).toString('hex');
-
-  constructor(private readonly options: RunOptions, private readonly partition: number[]) {}
-
-  async run(): Promise<TrainingResult> {
-    const interrupted = new Promise<never>((_, reject) => {
-      const onSignal = (signal: NodeJS.Signals) => reject(new StageFailure(`interrupted by ${signal}`, 130));
-      process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-    });
-    try {
-      this.partition.forEach((_, stage) => this.processes.push(startStage(this.config(stage), this.token, {
-        onMessage: (message) => this.onMessage(message),
-        onLogLine: (s, line) => this.onLogLine(s, line),
-      })));
-      await Promise.race([Promise.all(this.processes.map((p) => this.awaitSuccess(p))), interrupted]);
-    } finally {
-      this.options.reporter.close();
-      await Promise.all(this.processes.map((p) => p.stop()));
-    }
-    const elapsed = (performance.now() - this.trainingStarted) / 1000;
     return {
-      weights: [...this.weights.keys()].sort((a, b) => a - b).flatMap((stage) => this.weights.get(stage)!),
-      steps: this.stepsDone,
-      loss: this.lastLoss,
-      samplesPerSecond: (this.stepsDone * this.options.job.spec.data.batchSize) / elapsed,
+      status: 'Failed', ...base, steps: supervisor?.stepsDone ?? 0, samplesPerSecond: 0, durationSeconds: elapsed(),
+      restarts: supervisor?.restarts ?? 0, lostSteps: supervisor?.lostSteps ?? 0, resumedFrom: 0, error: (error as Error).message,
     };
   }
-
-  private config(stage: number): StageConfig {
-    return {
-      job: this.options.job, stage, partition: this.partition, baseDir: this.options.baseDir,
-      listenHost: '127.0.0.1', listenPort: 0, metricsHost: '127.0.0.1', metricsPort: 0,
-    };
-  }
-
-  /** Resolves when the stage exits 0 after reporting its weights; rejects with the stage's reason otherwise. */
-  private async awaitSuccess(stage: StageProcess): Promise<void> {
-    const { code, signal } = await stage.exited;
-    if (code === StageExit.Succeeded && this.weights.has(stage.stage)) return;
-    const reported = this.failures.get(stage.stage);
-    const cause = reported ? reported.message : signal ? `killed by ${signal}` : `exited with code ${code}`;
-    throw new StageFailure(`stage ${stage.stage} failed: ${cause}`, reported?.exitCode ?? code ?? StageExit.Failed);
-  }
-
-  private onMessage(message: StageToSupervisor): void {
-    switch (message.type) {
-      case 'listening':
-        // The upstream neighbour connects to this stage's link server.
-        if (message.stage > 0) this.processes[message.stage - 1]?.send({ type: 'connect', url: `ws://127.0.0.1:${message.linkPort}` });
-        break;
-      case 'training':
-        this.totalSteps = message.totalSteps;
-        this.trainingStarted ||= performance.now();
-        break;
-      case 'step':
-        if (message.stage === this.partition.length - 1) this.onLastStageStep(message);
-        break;
-      case 'finished':
-        this.weights.set(message.stage, message.weights);
-        break;
-      case 'failed':
-        this.failures.set(message.stage, message);
-        break;
-    }
-  }
-
-  private onLastStageStep(message: StageToSupervisor & { type: 'step' }): void {
-    this.stepsDone = message.step + 1;
-    this.lastLoss = message.loss;
-    const elapsed = (performance.now() - this.trainingStarted) / 1000;
-    const samplesPerSecond = (this.stepsDone * this.options.job.spec.data.batchSize) / elapsed;
-    const etaSeconds = (elapsed / this.stepsDone) * (this.totalSteps - this.stepsDone);
-    this.options.reporter.step({ step: this.stepsDone, totalSteps: this.totalSteps, loss: message.loss, samplesPerSecond, etaSeconds });
-  }
-
-  /** Stage logs are JSON lines; warnings and errors are shown, info only with --verbose. */
-  private onLogLine(stage: number, line: string): void {
-    let entry: { level?: string; message?: string } & Record<string, unknown>;
-    try {
-      entry = JSON.parse(line) as typeof entry;
-    } catch {
-      this.options.reporter.warn(`[stage ${stage}] ${line}`);
-      return;
-    }
-    const { level, message, time: _time, job: _job, stage: _stage, ...fields } = entry;
-    if (level === 'warn' || level === 'error') this.options.reporter.warn(`[stage ${stage}] ${message}`, fields);
-    else if (this.options.verbose) this.options.reporter.info(`[stage ${stage}] ${message}`, fields);
-  }
 }
+

@@ -3,6 +3,7 @@
 // gets its configuration from the environment and its peers' addresses from DNS.
 import type { PipelineJob } from '../spec/schema.ts';
 import type { WeightBytes } from '../train/digest.ts';
+import type { StepTimes } from '../train/executor.ts';
 
 /** Exit codes of a stage process (documented in docs/operations.md). */
 export const StageExit = {
@@ -35,11 +36,14 @@ export interface StageConfig {
 
 export const CONFIG_ENV = 'PIPETRAIN_STAGE_CONFIG';
 export const TOKEN_ENV = 'PIPETRAIN_TOKEN';
+/** Checkpoint folder; overrides spec.checkpoint.path (the operator sets it to the volume mount). */
+export const CHECKPOINT_DIR_ENV = 'PIPETRAIN_CHECKPOINT_DIR';
 
 export type StageToSupervisor =
   | { type: 'listening'; stage: number; linkPort: number; metricsPort: number }
-  | { type: 'training'; stage: number; totalSteps: number }
-  | { type: 'step'; stage: number; step: number; loss?: number; wallSeconds: number; computeSeconds: number; idleSeconds: number }
+  | { type: 'training'; stage: number; totalSteps: number; /** Steps already done (resumed from a checkpoint). */ startStep: number }
+  | { type: 'heartbeat'; stage: number }
+  | ({ type: 'step'; stage: number; step: number; loss?: number } & StepTimes)
   | { type: 'finished'; stage: number; weights: WeightBytes[] }
   | { type: 'failed'; stage: number; message: string; exitCode: number };
 

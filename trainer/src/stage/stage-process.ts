@@ -1,15 +1,23 @@
 // One pipeline stage process: load the job, connect to the neighbours, train, report.
+import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { CheckpointMismatchError } from '../checkpoint/index.ts';
 import { DataError } from '../data/dataset.ts';
 import { loadJobData } from '../data/load.ts';
-import { createStageMetrics, startMetricsServer } from '../metrics/index.ts';
+import { createCheckpointMetrics, createStageMetrics, startMetricsServer } from '../metrics/index.ts';
 import { initBackend } from '../tf/backend.ts';
 import { createStageSession, maxBoundaryBytes, trainStage } from '../train/stage-session.ts';
 import { connectLink, LinkClosedError, listenLink, type Link } from '../transport/index.ts';
-import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig, type StageToSupervisor, type SupervisorToStage } from './protocol.ts';
+import { CHECKPOINT_DIR_ENV, CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig, type StageToSupervisor, type SupervisorToStage } from './protocol.ts';
+import { createStageCheckpointing } from './checkpointing.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { watchPeer } from './peer-watchdog.ts';
+import { agreeOnResumeStep } from './resume-agreement.ts';
 
 const LINK_TIMEOUT_MS = 60_000;
+/** Neighbour heartbeats: one per second; a neighbour silent for PEER_TIMEOUT_MS is lost. */
+const HEARTBEAT_INTERVAL_MS = 1_000;
+const PEER_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = readConfig();
@@ -18,7 +26,9 @@ async function main(): Promise<void> {
   const { job, stage, partition } = config;
   const log = createLogger({ job: job.metadata.name, stage });
   const metrics = createStageMetrics({ job: job.metadata.name, stage });
+  const checkpointMetrics = createCheckpointMetrics(metrics.registry, { job: job.metadata.name, stage });
   metrics.setPhase('starting');
+  startSupervisorHeartbeat(stage);
   const isLast = stage === partition.length - 1;
 
   const backend = await initBackend(job.spec.training.backend);
@@ -35,20 +45,50 @@ async function main(): Promise<void> {
     server?.accept(LINK_TIMEOUT_MS),
   ]);
   await server?.close();
+  for (const [peer, link] of [['upstream', upstream], ['downstream', downstream]] as const) {
+    if (link) watchPeer(link, { intervalMs: HEARTBEAT_INTERVAL_MS, timeoutMs: PEER_TIMEOUT_MS, onSilent: (ms) => peerLost(log, stage, `${peer} stage silent for ${Math.round(ms / 1000)} s`) });
+  }
 
   const session = createStageSession({ spec: job.spec, stage, partition, data, upstream, downstream });
+  const checkpointDir = resolveCheckpointDir(config);
+  const checkpoints = checkpointDir
+    ? createStageCheckpointing({ dir: checkpointDir, job, stage, partition, session, backend: backend.choice, log: log.link, onWritten: (r) => checkpointMetrics.observeWrite(r) })
+    : undefined;
+  const startStep = (await checkpoints?.resume()) ?? 0;
+  await agreeOnResumeStep(startStep, upstream, downstream, LINK_TIMEOUT_MS);
+
   metrics.setTotalSteps(session.plan.totalSteps);
   metrics.setPhase('training');
-  void report({ type: 'training', stage, totalSteps: session.plan.totalSteps });
+  void report({ type: 'training', stage, totalSteps: session.plan.totalSteps, startStep });
   await trainStage(session, (result) => {
     metrics.observeStep({ ...result, samples: session.plan.batchSize });
-    void report({ type: 'step', stage, step: result.step, loss: result.loss, wallSeconds: result.wallSeconds, computeSeconds: result.computeSeconds, idleSeconds: result.idleSeconds });
-  });
+    const { gradientNorm: _norm, ...stepFields } = result;
+    void report({ type: 'step', stage, ...stepFields });
+    checkpoints?.afterStep(result.step + 1);
+  }, startStep);
+  await checkpoints?.finish(session.plan.totalSteps);
   metrics.setPhase('finished');
   await report({ type: 'finished', stage, weights: session.weights() });
   log.info('Finished training', { steps: session.plan.totalSteps, tensors: tf.memory().numTensors });
   await Promise.all([upstream?.close('finished'), downstream?.close('finished')]);
   await metricsServer.close();
+}
+
+/** PIPETRAIN_CHECKPOINT_DIR (set by the operator to the mounted volume) wins over spec.checkpoint.path. */
+function resolveCheckpointDir(config: StageConfig): string | undefined {
+  const dir = process.env[CHECKPOINT_DIR_ENV] || config.job.spec.checkpoint?.path;
+  return dir ? resolve(config.baseDir, dir) : undefined;
+}
+
+/** Lets the supervisor tell a frozen stage from a busy one: a tick every second from the event loop. */
+function startSupervisorHeartbeat(stage: number): void {
+  if (!process.send) return;
+  setInterval(() => void report({ type: 'heartbeat', stage }), HEARTBEAT_INTERVAL_MS).unref();
+}
+
+function peerLost(log: Logger, stage: number, reason: string): void {
+  log.error('Lost a neighbour stage', { reason });
+  void report({ type: 'failed', stage, message: `peer lost: ${reason}`, exitCode: StageExit.PeerLost }).then(() => process.exit(StageExit.PeerLost));
 }
 
 function readConfig(): StageConfig {
@@ -83,7 +123,7 @@ function report(message: StageToSupervisor): Promise<void> {
 }
 
 function exitCodeFor(error: unknown): number {
-  if (error instanceof DataError || error instanceof RangeError) return StageExit.InvalidJob;
+  if (error instanceof DataError || error instanceof RangeError || error instanceof CheckpointMismatchError) return StageExit.InvalidJob;
   if (error instanceof LinkClosedError) return StageExit.PeerLost;
   return StageExit.Failed;
 }

@@ -10,16 +10,24 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
 interface MatMulAttrs { transposeA: boolean; transposeB: boolean }
 interface WasmBackendLike { disposeData(dataId: object): void }
 
-let installed = false;
+let stockKernel: tf.KernelConfig | undefined;
 
 export function installWasmMatMulFix(): void {
-  if (installed) return;
+  if (stockKernel) return;
   const stock = tf.getKernel(tf.BatchMatMul, 'wasm');
   const transpose = tf.getKernel(tf.Transpose, 'wasm');
   if (!stock || !transpose) return;
   tf.unregisterKernel(tf.BatchMatMul, 'wasm');
   tf.registerKernel({ ...stock, kernelFunc: (args) => fastMatMul(args, stock.kernelFunc, transpose.kernelFunc) });
-  installed = true;
+  stockKernel = stock;
+}
+
+/** Puts the stock kernel back (the benchmark measures both). */
+export function uninstallWasmMatMulFix(): void {
+  if (!stockKernel) return;
+  tf.unregisterKernel(tf.BatchMatMul, 'wasm');
+  tf.registerKernel(stockKernel);
+  stockKernel = undefined;
 }
 
 function fastMatMul(args: KernelArgs, stock: tf.KernelFunc, transposeKernel: tf.KernelFunc): tf.TensorInfo {
@@ -45,11 +53,4 @@ function fastMatMul(args: KernelArgs, stock: tf.KernelFunc, transposeKernel: tf.
   } finally {
     for (const t of temporaries) backend.disposeData(t.dataId);
   }
-}
-
-/** For tests: restores the stock kernel. */
-export function uninstallWasmMatMulFix(stock: tf.KernelConfig): void {
-  tf.unregisterKernel(tf.BatchMatMul, 'wasm');
-  tf.registerKernel(stock);
-  installed = false;
 }

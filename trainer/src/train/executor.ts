@@ -27,8 +27,11 @@ export interface StageRuntime {
 }
 
 export interface StepTimes {
-  /** Seconds spent computing (forward, backward, optimizer). */
+  /** Seconds spent computing (forward, backward, optimizer); the three parts follow. */
   computeSeconds: number;
+  forwardSeconds: number;
+  backwardSeconds: number;
+  optimizerSeconds: number;
   /** Seconds spent waiting for a neighbour's frame. */
   idleSeconds: number;
   wallSeconds: number;
@@ -63,17 +66,20 @@ class Slots {
 export async function runStep(runtime: StageRuntime, step: number, learningRate: number): Promise<StepResult> {
   const slots = new Slots();
   const accumulator = new GradientAccumulator();
-  const times = { computeSeconds: 0, idleSeconds: 0 };
+  const times = { computeSeconds: 0, idleSeconds: 0, forwardSeconds: 0, backwardSeconds: 0, optimizerSeconds: 0 };
   const started = performance.now();
   let loss: number | undefined;
   let gradientNorm: number | undefined;
   const ctx = (microBatch: number): ApplyContext => ({ training: true, seed: runtime.seed, step, microBatch });
+  /** Runs `work`, adding its duration to `bucket` (and to computeSeconds for compute parts). */
   const timed = async <T>(bucket: keyof typeof times, work: () => T | Promise<T>): Promise<T> => {
     const t0 = performance.now();
     try {
       return await work();
     } finally {
-      times[bucket] += (performance.now() - t0) / 1000;
+      const seconds = (performance.now() - t0) / 1000;
+      times[bucket] += seconds;
+      if (bucket !== 'idleSeconds' && bucket !== 'computeSeconds') times.computeSeconds += seconds;
     }
   };
 
@@ -87,7 +93,7 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
           break;
         }
         case 'F': {
-          const batchLoss = await timed('computeSeconds', () => forward(runtime, slots, mb, ctx(mb)));
+          const batchLoss = await timed('forwardSeconds', () => forward(runtime, slots, mb, ctx(mb)));
           if (batchLoss !== undefined) loss = (loss ?? 0) + batchLoss;
           break;
         }
@@ -100,13 +106,13 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
           break;
         }
         case 'B':
-          await timed('computeSeconds', () => backward(runtime, slots, mb, ctx(mb), accumulator));
+          await timed('backwardSeconds', () => backward(runtime, slots, mb, ctx(mb), accumulator));
           break;
         case 'SEND_B':
           await timed('computeSeconds', () => sendAndDispose(runtime.upstream!, slots.upstreamGrads, FrameKind.Gradient, step, mb));
           break;
         case 'OPT':
-          gradientNorm = await timed('computeSeconds', () =>
+          gradientNorm = await timed('optimizerSeconds', () =>
             optimizerStep({ optimizer: runtime.optimizer, step, grads: accumulator.take(), learningRate, clipNorm: runtime.clipNorm, exchangeNorm: runtime.exchangeNorm }),
           );
           break;

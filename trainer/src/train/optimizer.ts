@@ -18,6 +18,8 @@ export interface Optimizer {
   apply(gradients: tf.Tensor[], learningRate: number): void;
   /** Slot tensors by name (`<variable>/m`, `/v`, `/momentum`) and scalar state, for checkpoints. */
   state(): { slots: Map<string, tf.Tensor>; scalars: Record<string, number> };
+  /** Restores what state() returned (slot values by name); throws when a slot is missing. */
+  restore(slots: Map<string, Float32Array>, scalars: Record<string, number>): void;
   dispose(): void;
 }
 
@@ -38,6 +40,7 @@ function sgd(variables: NamedVariable[]): Optimizer {
       });
     },
     state: () => ({ slots: new Map(), scalars: {} }),
+    restore() {},
     dispose() {},
   };
 }
@@ -57,6 +60,7 @@ function momentum(variables: NamedVariable[], coefficient: number): Optimizer {
       });
     },
     state: () => ({ slots: new Map(variables.map((v, i) => [`${v.name}/momentum`, velocity[i]!])), scalars: {} }),
+    restore: (slots) => variables.forEach((v, i) => assignSlot(velocity[i]!, slots, `${v.name}/momentum`)),
     dispose: () => velocity.forEach((t) => t.dispose()),
   };
 }
@@ -95,6 +99,15 @@ function adam(variables: NamedVariable[], config: OptimizerConfig): Optimizer {
       slots: new Map(variables.flatMap((v, i) => [[`${v.name}/m`, first[i]!], [`${v.name}/v`, second[i]!]] as [string, tf.Tensor][])),
       scalars: { beta1Power, beta2Power },
     }),
+    restore(slots, scalars) {
+      variables.forEach((v, i) => {
+        assignSlot(first[i]!, slots, `${v.name}/m`);
+        assignSlot(second[i]!, slots, `${v.name}/v`);
+      });
+      if (scalars.beta1Power === undefined || scalars.beta2Power === undefined) throw new Error('checkpoint lacks Adam beta powers');
+      beta1Power = scalars.beta1Power;
+      beta2Power = scalars.beta2Power;
+    },
     dispose: () => [...first, ...second].forEach((t) => t.dispose()),
   };
 }
@@ -105,4 +118,11 @@ function zeroSlot(v: NamedVariable): tf.Variable {
   const slot = tf.variable(zeros, false);
   zeros.dispose();
   return slot;
+}
+
+function assignSlot(slot: tf.Variable, values: Map<string, Float32Array>, name: string): void {
+  const data = values.get(name);
+  if (!data) throw new Error(`checkpoint lacks optimizer slot ${name}`);
+  if (data.length !== slot.size) throw new Error(`optimizer slot ${name} has ${data.length} values, expected ${slot.size}`);
+  tf.tidy(() => slot.assign(tf.tensor(data, slot.shape)));
 }

@@ -15,6 +15,8 @@ import { GradientAccumulator } from './stage-model.ts';
 export interface ReferenceResult {
   weights: WeightBytes[];
   losses: number[];
+  /** Wall seconds of each step (for benchmarks). */
+  stepSeconds: number[];
 }
 
 export async function trainSingleProcess(spec: PipelineJobSpec, data: SplitDataset, steps?: number): Promise<ReferenceResult> {
@@ -23,7 +25,9 @@ export async function trainSingleProcess(spec: PipelineJobSpec, data: SplitDatas
   const { model, optimizer } = buildStage(spec, 0, spec.model.layers.length);
   const classes = outputClasses(spec);
   const losses: number[] = [];
+  const stepSeconds: number[] = [];
   for (let step = 0; step < totalSteps; step++) {
+    const started = performance.now();
     const accumulator = new GradientAccumulator();
     let loss = 0;
     for (let microBatch = 0; microBatch < plan.microBatches; microBatch++) {
@@ -44,11 +48,12 @@ export async function trainSingleProcess(spec: PipelineJobSpec, data: SplitDatas
       exchangeNorm: singleProcessNorm,
     });
     losses.push(loss);
+    stepSeconds.push((performance.now() - started) / 1000);
   }
   const weights = model.layers.flatMap((layer) =>
     layer.weights.map((w) => ({ name: w.name, layerIndex: layer.index, data: w.variable.dataSync() as Float32Array })),
   );
   optimizer.dispose();
   model.weights.forEach((w) => w.variable.dispose());
-  return { weights, losses };
+  return { weights, losses, stepSeconds };
 }

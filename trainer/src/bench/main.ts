@@ -1,0 +1,37 @@
+// `npm run bench`: every benchmark, measured side by side in one run, printed as Markdown tables
+// (docs/benchmarks.md is written from this output). Loopback only; every loop is bounded.
+import { loadPipelineJobFile } from '../spec/load.ts';
+import { formatBackendBench, runBackendBench } from './backend-bench.ts';
+import { formatPipelineBench, runPipelineBench } from './pipeline-bench.ts';
+import { formatTransportBench, runTransportBench } from './transport-bench.ts';
+
+const EXAMPLE = new URL('../../../examples/mnist-mlp.yaml', import.meta.url).pathname;
+
+async function loadExample(overrides: string[]) {
+  const loaded = await loadPipelineJobFile(EXAMPLE, overrides);
+  if (!loaded.ok) throw new Error(`examples/mnist-mlp.yaml: ${loaded.problems.map((p) => p.message).join('; ')}`);
+  return loaded.job;
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const wanted = (name: string) => only.length === 0 || only.includes(name);
+  console.log(`# pipetrain benchmarks (${new Date().toISOString()}, node ${process.version})\n`);
+
+  if (wanted('transport')) {
+    console.log('## Activation transport: framed ws link vs raw TCP (one-way, loopback, separate processes)\n');
+    console.log(formatTransportBench(await runTransportBench()) + '\n');
+  }
+  if (wanted('pipeline')) {
+    console.log('## Pipeline efficiency (examples/mnist-mlp.yaml, 2 stages, 8 micro-batches, wasm)\n');
+    const job = await loadExample(['spec.pipeline.stages=2', 'spec.pipeline.microBatches=8', 'spec.training.epochs=null', 'spec.training.steps=60', 'spec.training.backend=wasm']);
+    console.log(formatPipelineBench(await runPipelineBench(job, 10)) + '\n');
+  }
+  if (wanted('backends')) {
+    console.log('## Training step time per backend (examples/mnist-mlp.yaml model, batch 64 in 8 micro-batches)\n');
+    const job = await loadExample([]);
+    console.log(formatBackendBench(await runBackendBench(job.spec, { cpu: 5, wasm: 20 }), 'MNIST MLP 784-256-256-128-10') + '\n');
+  }
+}
+
+await main();

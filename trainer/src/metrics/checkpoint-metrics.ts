@@ -1,0 +1,38 @@
+// Checkpoint metrics of a stage, registered next to its other metrics.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { WriteResult } from '../checkpoint/index.ts';
+import type { StageLabels } from './stage-metrics.ts';
+
+/** Checkpoint write durations from 10 ms (tiny models) to 5 min (large models on slow volumes), seconds. */
+export const CHECKPOINT_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+export interface CheckpointMetrics {
+  /** Records one finished write of this stage's part. `nowSeconds`: unix time of the commit. */
+  observeWrite(result: WriteResult, nowSeconds?: number): void;
+}
+
+export function createCheckpointMetrics(registry: Registry, labels: StageLabels): CheckpointMetrics {
+  const registers = [registry];
+  const labelNames = ['job', 'stage'] as const;
+  const base = { job: labels.job, stage: String(labels.stage) };
+  const duration = new Histogram({ name: 'pipetrain_checkpoint_duration_seconds', help: "Time to write this stage's part of a checkpoint (off the training path).", labelNames, buckets: CHECKPOINT_DURATION_BUCKETS, registers });
+  const bytes = new Gauge({ name: 'pipetrain_checkpoint_bytes', help: "Size of this stage's part of the last checkpoint written.", labelNames, registers });
+  const lastStep = new Gauge({ name: 'pipetrain_checkpoint_last_step', help: 'Step of the newest checkpoint this stage saw committed.', labelNames, registers });
+  const lastTimestamp = new Gauge({ name: 'pipetrain_checkpoint_last_timestamp_seconds', help: 'Unix time of the newest checkpoint this stage saw committed.', labelNames, registers });
+  const failures = new Counter({ name: 'pipetrain_checkpoint_failures_total', help: 'Checkpoint writes of this stage that failed (training went on).', labelNames, registers });
+  failures.inc(base, 0);
+  return {
+    observeWrite(result, nowSeconds = Date.now() / 1000) {
+      if (!result.ok) {
+        failures.inc(base);
+        return;
+      }
+      duration.observe(base, result.info.seconds);
+      bytes.set(base, result.info.bytes);
+      if (result.info.committed) {
+        lastStep.set(base, result.info.step);
+        lastTimestamp.set(base, nowSeconds);
+      }
+    },
+  };
+}
