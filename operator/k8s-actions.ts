@@ -64,13 +64,10 @@ export function eventRecorder(core: k8s.CoreV1Api, instance: string) {
         type: event.type,
         reason: event.reason,
         message: event.message.slice(0, 1024),
-        source: { component: MANAGED_BY },
-        reportingComponent: `${API_GROUP}/operator`,
-        reportingInstance: instance,
+        // core/v1 Events: no eventTime (MicroTime wants microseconds, and then reportingController too).
+        source: { component: MANAGED_BY, host: instance },
         firstTimestamp: now,
         lastTimestamp: now,
-        eventTime: now as unknown as k8s.V1MicroTime,
-        action: event.reason,
         count: 1,
       },
     });

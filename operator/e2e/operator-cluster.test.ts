@@ -59,7 +59,7 @@ cluster.test('an invalid job is rejected by the API server, and a job the schema
 cluster.test('killing a stage pod mid-training restarts all stages once and the job succeeds', async ({ client, namespace }) => {
   await ensureOperator(client);
   await createJob(client, namespace, tinyJob('victim', (s) => ((s.training as Record<string, unknown>).steps = 400)));
-  await waitForJob(client, namespace, 'victim', 'training', (j) => (j.status?.step ?? 0) >= 2 || succeeded(j), 90_000);
+  await waitForJob(client, namespace, 'victim', 'training', (j) => (j.status?.phase === 'Running' && (j.status.step ?? 0) >= 2) || succeeded(j), 90_000);
   const before = await getJob(client, namespace, 'victim');
   assert.equal(before.status?.phase, 'Running', 'the job must still be training when the pod is killed');
   await client.killPod(namespace, 'victim-stage-1', 'SIGKILL');
