@@ -275,3 +275,42 @@ cluster.test('a pod gets env, volumes, a working dir and a service-account token
   const { readdirSync } = await import('node:fs');
   assert.deepEqual(readdirSync(pv.spec?.hostPath?.path ?? '').sort(), ['one', 'two']);
 });
+
+cluster.test('helm installs a chart and --wait sees its Deployment become ready', async ({ client, namespace }) => {
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { execFile } = await import('node:child_process');
+  const chart = mkdtempSync(join(tmpdir(), 'pipetrain-chart-'));
+  try {
+    mkdirSync(join(chart, 'templates'));
+    writeFileSync(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: demo\nversion: 0.1.0\nkubeVersion: ">=1.35.0-0"\n');
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: '{{ .Release.Name }}' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'demo' } },
+        template: {
+          metadata: { labels: { app: 'demo' } },
+          spec: { containers: [nodeContainer('demo', httpServerScript(8080), { readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 } })] },
+        },
+      },
+    };
+    writeFileSync(join(chart, 'templates', 'deployment.yaml'), JSON.stringify(deployment));
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(
+        join(client.state.binDir, 'helm'),
+        ['install', 'demo', chart, '--namespace', namespace, '--wait', '--timeout', '60s'],
+        { env: { ...process.env, KUBECONFIG: client.state.kubeconfig, HELM_CACHE_HOME: join(chart, '.cache'), HELM_CONFIG_HOME: join(chart, '.config'), HELM_DATA_HOME: join(chart, '.data') } },
+        (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)),
+      );
+    });
+    assert.match(out, /STATUS: deployed/);
+    const d = await client.apps.readNamespacedDeployment({ name: 'demo', namespace });
+    assert.equal(d.status?.readyReplicas, 1);
+  } finally {
+    rmSync(chart, { recursive: true, force: true });
+  }
+});

@@ -16,7 +16,9 @@ async function main(): Promise<void> {
     if (existsSync(stateDir)) {
       const state = readState(stateDir);
       log(`stopping cluster ${state.runId}`);
+      const t0 = Date.now();
       await stopCluster(state);
+      log(`stopped in ${Date.now() - t0} ms`);
     }
     rmSync(pointer, { force: true });
   }
@@ -24,7 +26,10 @@ async function main(): Promise<void> {
   log(stale.length ? `also removed stale runs: ${stale.join(', ')}` : 'nothing else left behind');
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`[cluster:down] ${errorMessage(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0), // do not wait for idle keep-alive sockets of the API client
+  (err: unknown) => {
+    process.stderr.write(`[cluster:down] ${errorMessage(err)}\n`);
+    process.exit(1);
+  },
+);

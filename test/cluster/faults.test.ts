@@ -23,40 +23,6 @@ function servingPod(name: string, extra: { nodeName?: string; restartPolicy?: st
   };
 }
 
-cluster.test('stopNode: the node turns NotReady within the grace period and its pods are marked not ready', async ({ client, namespace, t }) => {
-  const victim = 'node-1';
-  await client.core.createNamespacedPod({ namespace, body: servingPod('on-victim', { nodeName: victim }) });
-  const before = await waitForPod(client, namespace, 'on-victim', 'Ready', isReady);
-  assert.equal(before.spec?.nodeName, victim);
-  const pid = (await client.agentPods()).find((r) => r.uid === before.metadata?.uid)?.pid;
-  assert.ok(pid);
-
-  const stopped = Date.now();
-  await client.stopNode(victim);
-  assert.equal(pidAlive(pid), false, "the node's processes are gone");
-  const grace = client.state.nodeMonitorGracePeriodSeconds;
-  await waitFor(`${victim} NotReady`, async () => {
-    const node = await client.core.readNode({ name: victim });
-    return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status !== 'True');
-  }, (grace + 15) * 1000, 200);
-  const detected = Date.now() - stopped;
-  t.diagnostic(`node failure detected after ${detected} ms (node-monitor-grace-period ${grace}s, lease renewed every 2s)`);
-  assert.ok(detected <= (grace + 5) * 1000, `NotReady after ${detected} ms, grace period ${grace}s`);
-  await waitForPod(client, namespace, 'on-victim', 'marked not ready', (p) => !isReady(p), 20_000);
-  const healthy = await client.core.readNode({ name: 'node-0' });
-  assert.ok(healthy.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 'other nodes stay Ready');
-
-  // Bring the node back so later tests have all three.
-  await client.startNode(victim);
-  await waitFor(`${victim} Ready and untainted`, async () => {
-    const node = await client.core.readNode({ name: victim });
-    return (
-      node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') &&
-      !node.spec?.taints?.some((taint) => taint.key.startsWith('node.kubernetes.io/'))
-    );
-  }, 30_000, 200);
-});
-
 cluster.test('killPod: the process dies and restartPolicy Always restarts it with a restart count', async ({ client, namespace }) => {
   await client.core.createNamespacedPod({ namespace, body: servingPod('crashy') });
   await waitForPod(client, namespace, 'crashy', 'Ready', isReady);
@@ -95,4 +61,35 @@ cluster.test('deleting a pod sends SIGTERM, waits the grace period, then SIGKILL
   assert.match(client.podLogs(namespace, 'stubborn'), /ignoring SIGTERM/);
   assert.equal(pidAlive(stubbornPid), false);
   assert.ok(Date.now() - t0 >= 1000, 'the stubborn pod was given its grace period');
+});
+
+cluster.test('stopNode: the node turns NotReady within the grace period and its pods are marked not ready', async ({ client, namespace, t }) => {
+  const victim = 'node-1';
+  await client.core.createNamespacedPod({ namespace, body: servingPod('on-victim', { nodeName: victim }) });
+  const before = await waitForPod(client, namespace, 'on-victim', 'Ready', isReady);
+  assert.equal(before.spec?.nodeName, victim);
+  const pid = (await client.agentPods()).find((r) => r.uid === before.metadata?.uid)?.pid;
+  assert.ok(pid);
+
+  const stopped = Date.now();
+  await client.stopNode(victim);
+  assert.equal(pidAlive(pid), false, "the node's processes are gone");
+  const grace = client.state.nodeMonitorGracePeriodSeconds;
+  await waitFor(`${victim} NotReady`, async () => {
+    const node = await client.core.readNode({ name: victim });
+    return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status !== 'True');
+  }, (grace + 15) * 1000, 200);
+  const detected = Date.now() - stopped;
+  t.diagnostic(`node failure detected after ${detected} ms (node-monitor-grace-period ${grace}s, lease renewed every 2s)`);
+  assert.ok(detected <= (grace + 5) * 1000, `NotReady after ${detected} ms, grace period ${grace}s`);
+  await waitForPod(client, namespace, 'on-victim', 'marked not ready', (p) => !isReady(p), 20_000);
+  const healthy = await client.core.readNode({ name: 'node-0' });
+  assert.ok(healthy.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 'other nodes stay Ready');
+
+  // The node comes back (last test of this file, so nothing waits for its taints to be lifted).
+  await client.startNode(victim);
+  await waitFor(`${victim} Ready again`, async () => {
+    const node = await client.core.readNode({ name: victim });
+    return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+  }, 30_000, 200);
 });

@@ -32,7 +32,10 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`[cluster:up] ${errorMessage(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0), // do not wait for idle keep-alive sockets of the API client
+  (err: unknown) => {
+    process.stderr.write(`[cluster:up] ${errorMessage(err)}\n`);
+    process.exit(1);
+  },
+);
