@@ -39,8 +39,8 @@ export const FailurePolicySchema = z
     nodeFailureSeconds: z
       .int()
       .min(1)
-      .default(60)
-      .describe('nodeFailureSeconds: seconds a stage may be unreachable before it counts as failed. Default 60.'),
+      .default(15)
+      .describe('nodeFailureSeconds: seconds a stage\'s node may go without renewing its heartbeat Lease before the stage counts as failed and the job restarts elsewhere. Default 15.'),
   })
   .describe('failurePolicy: what happens when a stage fails (reserved; defined by the checkpoint and operator issues).');
 
