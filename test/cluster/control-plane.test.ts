@@ -131,7 +131,8 @@ cluster.test('two pods behind a headless Service reach each other by DNS name ov
   const script = (peer: string): string => `
     const net = require('net');
     const me = require('os').hostname();
-    net.createServer((s) => s.end(process.env.HOSTNAME)).listen(9000);
+    // (a tcpSocket probe closes at once, which resets the connection: ignore socket errors)
+    net.createServer((s) => { s.on('error', () => {}); s.end(process.env.HOSTNAME); }).listen(9000);
     const name = '${peer}.peers.' + process.env.NS + '.svc.cluster.local';
     const dial = () => {
       const c = net.connect(9000, name);
