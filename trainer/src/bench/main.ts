@@ -2,6 +2,8 @@
 // (docs/benchmarks.md is written from this output). Loopback only; every loop is bounded.
 import { loadPipelineJobFile } from '../spec/load.ts';
 import { formatBackendBench, runBackendBench } from './backend-bench.ts';
+import { formatCheckpointBench, runCheckpointBench } from './checkpoint-bench.ts';
+import { formatRecoveryBench, runRecoveryBench } from './recovery-bench.ts';
 import { formatPipelineBench, runPipelineBench } from './pipeline-bench.ts';
 import { formatTransportBench, runTransportBench } from './transport-bench.ts';
 
@@ -31,6 +33,16 @@ async function main(): Promise<void> {
     console.log('## Training step time per backend (examples/mnist-mlp.yaml model, batch 64 in 8 micro-batches)\n');
     const job = await loadExample([]);
     console.log(formatBackendBench(await runBackendBench(job.spec, { cpu: 5, wasm: 20 }), 'MNIST MLP 784-256-256-128-10') + '\n');
+  }
+  if (wanted('checkpoint')) {
+    console.log('## Checkpoint writes (64 MiB; training step of the MNIST MLP on wasm, one stage)\n');
+    const job = await loadExample(['spec.training.backend=wasm']);
+    console.log(formatCheckpointBench(await runCheckpointBench(job.spec)) + '\n');
+  }
+  if (wanted('recovery')) {
+    console.log('## Recovery time (examples/mnist-mlp.yaml, checkpoint every 10 steps)\n');
+    const overrides = ['spec.checkpoint.path=checkpoints', 'spec.checkpoint.everySteps=10', 'spec.failurePolicy.maxRestarts=3', 'spec.training.logEverySteps=1', 'spec.training.backend=wasm'];
+    console.log(formatRecoveryBench(await runRecoveryBench(EXAMPLE, overrides)) + '\n');
   }
 }
 

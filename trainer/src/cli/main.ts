@@ -5,6 +5,7 @@ import { registerValidate } from './validate-command.ts';
 import { registerRenderSchedule } from './render-schedule-command.ts';
 import { registerStage } from './stage-command.ts';
 import { registerCheckpoints } from './checkpoints-command.ts';
+import { registerOperator } from './operator-command.ts';
 
 export function buildProgram(): Command {
   const program = new Command('pipetrain')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerRenderSchedule(program);
   registerCheckpoints(program);
   registerStage(program);
+  registerOperator(program);
   return program;
 }
 

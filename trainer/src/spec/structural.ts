@@ -7,8 +7,10 @@ export function toStructural(node: JsonSchema): JsonSchema {
   const properties = out.properties as Record<string, JsonSchema>;
   properties.apiVersion = { type: 'string', description: describe(properties.apiVersion) };
   properties.kind = { type: 'string', description: describe(properties.kind) };
-  // The API server owns metadata; a CRD may not constrain it beyond `type: object`.
-  properties.metadata = { type: 'object', description: describe(properties.metadata) };
+  // The API server owns metadata; a CRD may not say more than `type: object` about it (a real
+  // kube-apiserver rejects even a description there: "must not specify anything other than name
+  // and generateName").
+  properties.metadata = { type: 'object' };
   properties.status = {
     type: 'object',
     description: 'status: observed state, written by the operator (its fields are defined by the operator issue).',
