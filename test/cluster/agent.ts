@@ -71,6 +71,9 @@ interface NodeRuntime {
   stopped: boolean;
   uid?: string;
   gpusInUse: Set<number>;
+  bootID: string;
+  /** When the node last became Ready (condition lastTransitionTime). */
+  readySince: string;
 }
 
 interface PodRun {
@@ -115,6 +118,7 @@ export class NodeAgent {
   private serviceInformer?: k8s.Informer<k8s.V1Service> & k8s.ObjectCache<k8s.V1Service>;
   private servers: { close(): unknown }[] = [];
   private heartbeat?: NodeJS.Timeout;
+  private heartbeats = 0;
   private shuttingDown = false;
 
   constructor(private readonly state: ClusterState) {
@@ -122,7 +126,7 @@ export class NodeAgent {
     this.core = this.kc.makeApiClient(k8s.CoreV1Api);
     this.coordination = this.kc.makeApiClient(k8s.CoordinationV1Api);
     for (let i = 253; i >= 1; i--) this.freeIndexes.push(i);
-    for (const name of state.nodes) this.nodes.set(name, { name, stopped: false, gpusInUse: new Set() });
+    for (const name of state.nodes) this.nodes.set(name, { name, stopped: false, gpusInUse: new Set(), bootID: randomUUID(), readySince: nowTime() });
   }
 
   async start(): Promise<void> {
@@ -276,7 +280,7 @@ export class NodeAgent {
   private async postNodeStatus(node: NodeRuntime): Promise<void> {
     const now = nowTime();
     const cond = (type: string, status: string, reason: string, message: string): k8s.V1NodeCondition =>
-      ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now }) as unknown as k8s.V1NodeCondition;
+      ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: node.readySince }) as unknown as k8s.V1NodeCondition;
     await this.core.patchNodeStatus(
       {
         name: node.name,
@@ -297,7 +301,7 @@ export class NodeAgent {
             daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
             nodeInfo: {
               architecture: 'amd64',
-              bootID: randomUUID(),
+              bootID: node.bootID,
               containerRuntimeVersion: 'process://pipetrain-agent',
               kernelVersion: '',
               kubeProxyVersion: '',
@@ -321,11 +325,25 @@ export class NodeAgent {
     );
   }
 
+  /** Renews every running node's Lease in parallel; every 5th round also refreshes the Ready heartbeat. */
   private async renewLeases(): Promise<void> {
-    for (const node of this.nodes.values()) {
-      if (node.stopped) continue;
-      await this.renewLease(node).catch((err: unknown) => log(`lease renewal of ${node.name} failed: ${errorMessage(err)}`));
-    }
+    this.heartbeats += 1;
+    const postStatus = this.heartbeats % 5 === 0;
+    await Promise.all(
+      [...this.nodes.values()]
+        .filter((node) => !node.stopped)
+        .map(async (node) => {
+          try {
+            await Promise.race([
+              this.renewLease(node),
+              sleep(LEASE_RENEW_MS * 2).then(() => Promise.reject(new Error('no answer within 4 s'))),
+            ]);
+            if (postStatus && !node.stopped) await this.postNodeStatus(node);
+          } catch (err) {
+            log(`heartbeat of ${node.name} failed: ${errorMessage(err)}`);
+          }
+        }),
+    );
   }
 
   async stopNode(name: string): Promise<void> {
@@ -354,6 +372,8 @@ export class NodeAgent {
       this.pods.delete(run.uid);
     }
     node.stopped = false;
+    node.bootID = randomUUID();
+    node.readySince = nowTime();
     await this.renewLease(node);
     await this.postNodeStatus(node);
     for (const pod of this.podInformer?.list() ?? []) this.onPod(pod);

@@ -29,7 +29,7 @@ export interface StartOptions {
   nodes?: number;
   /** Owner process; the cluster counts as stale once it is gone. `null`: lives until `cluster:down`. */
   ownerPid?: number | null;
-  /** kube-controller-manager's --node-monitor-grace-period in seconds (default 8). */
+  /** kube-controller-manager's --node-monitor-grace-period in seconds (default 10). */
   nodeMonitorGracePeriodSeconds?: number;
   log?: (line: string) => void;
 }
@@ -164,7 +164,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<ClusterStat
     subnet,
     gateway: `${subnet}.1`,
     bridge: bridgeName(runId),
-    nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriodSeconds ?? 8,
+    nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriodSeconds ?? 10,
     ownerPid: opts.ownerPid === undefined ? process.pid : opts.ownerPid,
     pids: {},
     startedAt: new Date().toISOString(),

@@ -5,11 +5,11 @@
 //   cluster.test('a Deployment becomes Available', async ({ client, namespace }) => { ... });
 import { after, before, test, type TestContext } from 'node:test';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterClient } from './control.ts';
 import { componentLogTail, startCluster, stopCluster, type StartOptions } from './cluster.ts';
-import type { ClusterState } from './state.ts';
+import { type ClusterState, componentLog } from './state.ts';
 import { errorMessage, isRoot, waitFor } from './util.ts';
 
 export interface ClusterTestContext {
@@ -24,6 +24,14 @@ export function clusterSkipReason(): string | undefined {
   if (process.env.PIPETRAIN_SKIP_CLUSTER_TESTS) return 'PIPETRAIN_SKIP_CLUSTER_TESTS is set';
   if (!isRoot()) return 'cluster tests need root (network namespaces)';
   return undefined;
+}
+
+function grepLog(stateDir: string, component: string, pattern: RegExp, lines: number): string {
+  try {
+    return readFileSync(componentLog(stateDir, component), 'utf8').split('\n').filter((l) => pattern.test(l)).slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
 }
 
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'agent'];
@@ -96,7 +104,24 @@ export function useCluster(opts: StartOptions = {}): {
             .listNamespacedEvent({ namespace })
             .then((l) => l.items.map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}: ${e.reason}: ${e.message}`).join('\n'))
             .catch((e: unknown) => `events unavailable: ${errorMessage(e)}`);
-          process.stderr.write(`\n===== test "${name}" failed: logs of cluster ${c.state.runId} =====\n${logs.join('\n')}\n----- events in ${namespace} -----\n${events}\n=====\n`);
+          const nodes = await c.core
+            .listNode()
+            .then((l) =>
+              l.items
+                .map((n) => {
+                  const ready = n.status?.conditions?.find((cond) => cond.type === 'Ready');
+                  const taints = (n.spec?.taints ?? []).map((taint) => `${taint.key}:${taint.effect}`).join(',') || 'none';
+                  return `${n.metadata?.name}: Ready=${ready?.status} (${ready?.reason}) taints=${taints}`;
+                })
+                .join('\n'),
+            )
+            .catch((e: unknown) => `nodes unavailable: ${errorMessage(e)}`);
+          const lifecycle = grepLog(c.state.stateDir, 'kube-controller-manager', /node_lifecycle_controller|taint/, 20);
+          process.stderr.write(
+            `\n===== test "${name}" failed: logs of cluster ${c.state.runId} =====\n${logs.join('\n')}\n` +
+              `----- node lifecycle (kube-controller-manager) -----\n${lifecycle}\n----- nodes -----\n${nodes}\n` +
+              `----- events in ${namespace} -----\n${events}\n=====\n`,
+          );
           throw err;
         } finally {
           await c.core.deleteNamespace({ name: namespace }).catch(() => undefined);
