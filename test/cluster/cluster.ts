@@ -230,6 +230,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<ClusterStat
       `--service-account-private-key-file=${join(pki, 'sa.key')}`,
       '--use-service-account-credentials=false',
       '--controllers=*',
+      '--v=2', // node-lifecycle transitions are logged at level 2
     ]);
     startProcess(state, 'kube-scheduler', bin('kube-scheduler'), [
       ...kubeconfigFlags,
