@@ -46,6 +46,11 @@ export class Supervisor {
   lostSteps = 0;
   private readonly token = randomBytes(32).toString('hex');
   private processes: StageProcess[] = [];
+  /**
+   * Hot standby: a second set of stage processes, booted (backend loaded, data read) and waiting.
+   * After a failure it takes over at once, so recovery does not pay process start-up (seconds).
+   */
+  private standby: StageProcess[] | undefined;
   private weights = new Map<number, WeightBytes[]>();
   private reported = new Map<number, StageToSupervisor & { type: 'failed' }>();
   private lastHeard = new Map<number, number>();
@@ -95,10 +100,10 @@ export class Supervisor {
   private async runAttempt(): Promise<FailureReport | undefined> {
     this.weights = new Map();
     this.reported = new Map();
-    this.processes = this.options.partition.map((_, stage) => {
-      this.lastHeard.set(stage, performance.now());
-      return startStage(this.config(stage), this.token, { onMessage: (m) => this.onMessage(m), onLogLine: (s, line) => this.onLogLine(s, line) });
-    });
+    this.processes = (await this.takeStandby()) ?? this.startSet();
+    for (const [stage] of this.processes.entries()) this.lastHeard.set(stage, performance.now());
+    for (const p of this.processes) p.send({ type: 'start' });
+    if ((this.options.job.spec.failurePolicy?.maxRestarts ?? 0) > this.restarts) this.standby = this.startSet();
     let stallTimer: NodeJS.Timeout | undefined;
     const stalled = new Promise<FailureReport>((resolve) => {
       stallTimer = setInterval(() => {
@@ -116,7 +121,7 @@ export class Supervisor {
       return await Promise.race([allExited, firstFailure, stalled]);
     } finally {
       clearInterval(stallTimer);
-      await this.stopAll();
+      await Promise.all(this.processes.map((p) => p.stop()));
     }
   }
 
@@ -131,7 +136,28 @@ export class Supervisor {
   }
 
   private async stopAll(): Promise<void> {
-    await Promise.all(this.processes.map((p) => p.stop()));
+    await Promise.all([...this.processes, ...(this.standby ?? [])].map((p) => p.stop()));
+  }
+
+  /** A set of stage processes that boot and wait for `start`; only the active set's messages count. */
+  private startSet(): StageProcess[] {
+    const set: StageProcess[] = this.options.partition.map((_, stage) =>
+      startStage({ ...this.config(stage), waitForStart: true }, this.token, {
+        onMessage: (m) => set === this.processes && this.onMessage(m),
+        onLogLine: (s, line) => set === this.processes && this.onLogLine(s, line),
+      }),
+    );
+    return set;
+  }
+
+  /** The standby set, if every process of it is still alive. */
+  private async takeStandby(): Promise<StageProcess[] | undefined> {
+    const standby = this.standby;
+    this.standby = undefined;
+    if (!standby) return undefined;
+    if (standby.every((p) => p.child.exitCode === null && p.child.signalCode === null)) return standby;
+    await Promise.all(standby.map((p) => p.stop()));
+    return undefined;
   }
 
   private result(): TrainingResult {
@@ -176,6 +202,7 @@ export class Supervisor {
         this.reported.set(message.stage, message);
         break;
       case 'heartbeat':
+      case 'ready':
         break;
     }
   }

@@ -1,5 +1,5 @@
 // Writes the generated files derived from the PipelineJob schema:
-//   crds/pipetrain.io_pipelinejobs.yaml and docs/api.md.
+//   crds/pipetrain.io_pipelinejobs.yaml, its copy in the Helm chart's crds/ folder, and docs/api.md.
 // Usage: npm run generate:crd [-- --check]   (--check exits 1 when a committed file is stale)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,8 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 export function generatedFiles(): { path: string; content: string }[] {
   return [
     { path: CRD_PATH, content: renderCrdYaml() },
+    // Helm installs CRDs only from the chart's own crds/ folder, so the chart carries a copy.
+    { path: `charts/pipetrain/${CRD_PATH}`, content: renderCrdYaml() },
     { path: API_DOCS_PATH, content: renderApiDocs() },
   ];
 }

@@ -32,6 +32,8 @@ export interface StageConfig {
   metricsPort: number;
   /** Folder that relative data paths resolve against (the job file's folder). */
   baseDir: string;
+  /** Boot (backend, data), report `ready`, then wait for a `start` message: a hot standby. */
+  waitForStart?: boolean;
 }
 
 export const CONFIG_ENV = 'PIPETRAIN_STAGE_CONFIG';
@@ -43,8 +45,9 @@ export type StageToSupervisor =
   | { type: 'listening'; stage: number; linkPort: number; metricsPort: number }
   | { type: 'training'; stage: number; totalSteps: number; /** Steps already done (resumed from a checkpoint). */ startStep: number }
   | { type: 'heartbeat'; stage: number }
+  | { type: 'ready'; stage: number }
   | ({ type: 'step'; stage: number; step: number; loss?: number } & StepTimes)
   | { type: 'finished'; stage: number; weights: WeightBytes[] }
   | { type: 'failed'; stage: number; message: string; exitCode: number };
 
-export type SupervisorToStage = { type: 'connect'; url: string } | { type: 'shutdown' };
+export type SupervisorToStage = { type: 'connect'; url: string } | { type: 'start' } | { type: 'shutdown' };

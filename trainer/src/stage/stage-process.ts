@@ -33,6 +33,11 @@ async function main(): Promise<void> {
 
   const backend = await initBackend(job.spec.training.backend);
   const data = await loadJobData(job.spec, config.baseDir);
+  // A standby stage (started ahead of a failure by the local supervisor) waits here, booted.
+  if (config.waitForStart) {
+    void report({ type: 'ready', stage });
+    await supervisorMessage('start');
+  }
   const linkOptions = { token, maxPayloadBytes: maxBoundaryBytes(job.spec, partition) };
   const server = stage > 0 ? await listenLink({ ...linkOptions, ...metrics.linkEvents('upstream'), host: config.listenHost, port: config.listenPort, log: log.link }) : undefined;
   const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, status: () => metrics.status() });
