@@ -72,6 +72,7 @@ interface NodeRuntime {
   uid?: string;
   gpusInUse: Set<number>;
   bootID: string;
+  reposting?: boolean;
   /** When the node last became Ready (condition lastTransitionTime). */
   readySince: string;
 }
@@ -119,6 +120,7 @@ export class NodeAgent {
   private servers: { close(): unknown }[] = [];
   private heartbeat?: NodeJS.Timeout;
   private heartbeats = 0;
+  private lastRound = 0;
   private shuttingDown = false;
 
   constructor(private readonly state: ClusterState) {
@@ -137,6 +139,7 @@ export class NodeAgent {
     for (const node of this.nodes.values()) await this.registerNode(node);
     this.heartbeat = setInterval(() => void this.renewLeases(), LEASE_RENEW_MS);
     this.serviceInformer = this.startInformer('/api/v1/services', () => this.core.listServiceForAllNamespaces());
+    this.watchOwnNodes();
     this.startPvcProvisioner();
     this.podInformer = this.startInformer('/api/v1/pods', () => this.core.listPodForAllNamespaces());
     this.podInformer.on('add', (pod) => this.onPod(pod));
@@ -327,6 +330,11 @@ export class NodeAgent {
 
   /** Renews every running node's Lease in parallel; every 5th round also refreshes the Ready heartbeat. */
   private async renewLeases(): Promise<void> {
+    // Diagnostics for loaded machines: a late timer means this process was starved of CPU.
+    const now = Date.now();
+    const late = this.lastRound ? now - this.lastRound - LEASE_RENEW_MS : 0;
+    this.lastRound = now;
+    if (late > 1000) log(`heartbeat timer fired ${late} ms late (event loop starved)`);
     this.heartbeats += 1;
     const postStatus = this.heartbeats % 5 === 0;
     await Promise.all(
@@ -334,16 +342,39 @@ export class NodeAgent {
         .filter((node) => !node.stopped)
         .map(async (node) => {
           try {
+            const t0 = Date.now();
             await Promise.race([
               this.renewLease(node),
               sleep(LEASE_RENEW_MS * 2).then(() => Promise.reject(new Error('no answer within 4 s'))),
             ]);
+            if (Date.now() - t0 > 1000) log(`lease renewal of ${node.name} took ${Date.now() - t0} ms`);
             if (postStatus && !node.stopped) await this.postNodeStatus(node);
           } catch (err) {
             log(`heartbeat of ${node.name} failed: ${errorMessage(err)}`);
           }
         }),
     );
+  }
+
+  /**
+   * Like a kubelet, which re-posts its status when the controller-manager overwrote it: if a running node
+   * is seen not Ready (its heartbeat was late on a loaded machine), post Ready again at once.
+   */
+  private watchOwnNodes(): void {
+    const informer = this.startInformer('/api/v1/nodes', () => this.core.listNode());
+    const check = (n: k8s.V1Node): void => {
+      const node = this.nodes.get(n.metadata?.name ?? '');
+      if (!node || node.stopped || node.reposting) return;
+      const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+      if (!ready || ready.status === 'True') return;
+      log(`node ${node.name} was marked Ready=${ready.status} (${ready.reason ?? ''}) although it runs: posting Ready again`);
+      node.reposting = true;
+      node.readySince = nowTime();
+      this.postNodeStatus(node)
+        .catch((err: unknown) => log(`posting status of ${node.name} failed: ${errorMessage(err)}`))
+        .finally(() => (node.reposting = false));
+    };
+    informer.on('update', check);
   }
 
   async stopNode(name: string): Promise<void> {
@@ -439,6 +470,12 @@ export class NodeAgent {
     if (run) {
       run.pod = pod;
       if (pod.metadata?.deletionTimestamp && !run.terminating) void this.terminate(run, 'deleted');
+      // Someone else (the node-lifecycle controller after a late heartbeat) changed what we report: correct it.
+      const apiReady = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+      const ourReady = run.ready && run.phase === 'Running' && !!run.proc;
+      if (!run.terminating && run.phase !== 'Pending' && !run.patching && (apiReady !== ourReady || pod.status?.phase !== run.phase)) {
+        this.markDirty(run);
+      }
       return;
     }
     if (pod.metadata?.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
