@@ -36,10 +36,11 @@ export function parseSummary(result: CliResult): Summary {
   }
 }
 
-/** PIDs of the stage processes the CLI started (its child processes). */
+/** PIDs of the active stage processes the CLI started (not its booted standby set), by process title. */
 export function stagePids(cliPid: number): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(cliPid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    const lines = execFileSync('pgrep', ['-a', '-P', String(cliPid)], { encoding: 'utf8' }).trim().split('\n');
+    return lines.filter((line) => /^\d+ pipetrain stage \d+\/\d+ of \S+$/.test(line)).map((line) => Number(line.split(' ')[0]));
   } catch {
     return [];
   }

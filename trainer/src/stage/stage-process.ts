@@ -34,10 +34,14 @@ async function main(): Promise<void> {
   const backend = await initBackend(job.spec.training.backend);
   const data = await loadJobData(job.spec, config.baseDir);
   // A standby stage (started ahead of a failure by the local supervisor) waits here, booted.
+  // The process title tells `ps` (and the tests) which stage a process is, and whether it is active.
+  const title = `pipetrain stage ${stage + 1}/${partition.length} of ${job.metadata.name}`;
   if (config.waitForStart) {
+    process.title = `${title} (standby)`;
     void report({ type: 'ready', stage });
     await supervisorMessage('start');
   }
+  process.title = title;
   const linkOptions = { token, maxPayloadBytes: maxBoundaryBytes(job.spec, partition) };
   const server = stage > 0 ? await listenLink({ ...linkOptions, ...metrics.linkEvents('upstream'), host: config.listenHost, port: config.listenPort, log: log.link }) : undefined;
   const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, status: () => metrics.status() });
