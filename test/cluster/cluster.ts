@@ -2,7 +2,7 @@
 // kube-controller-manager and the node agent, all as real processes in a fresh state directory.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, closeSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readdirSync, rmSync, writeFileSync, readFileSync, statSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -350,8 +350,9 @@ export async function cleanupStale(opts: { includePersistent?: boolean; log?: (l
     try {
       state = readState(dir);
     } catch {
-      // A directory without a readable cluster.json: started and killed before writing it.
-      rmSync(dir, { recursive: true, force: true });
+      // No readable cluster.json: killed before writing it, or another process is creating it right now.
+      const age = Date.now() - (statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+      if (age > 5 * 60_000) rmSync(dir, { recursive: true, force: true });
       continue;
     }
     const agentPid = state.pids.agent;
