@@ -15,6 +15,7 @@ import { join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { startDnsServer } from './dns.ts';
+import { containerArgv } from './images.ts';
 import {
   type ClusterState,
   bridgeName,
@@ -577,8 +578,10 @@ export class NodeAgent {
     const volumes = await this.prepareVolumes(run);
     const env = await this.resolveEnv(run, container);
     const expand = (s: string): string => s.replace(/\$\((\w+)\)|\$\$/g, (m, v: string | undefined) => (v === undefined ? '$' : (env[v] ?? m)));
-    const argv = [...(container.command ?? []), ...(container.args ?? [])].map(expand);
-    if (argv.length === 0) throw new Error(`container ${container.name} has no command: images are not run, give a command`);
+    const argv = containerArgv(container, this.state.images ?? {}).map(expand);
+    if (argv.length === 0) {
+      throw new Error(`container ${container.name} has no command and image ${container.image} is not in test/cluster/images.ts`);
+    }
     // The process gets its own root: an overlay of the host's / (writes land in the pod's directory),
     // with /proc, /sys, /dev and this checkout bound in, a private /run, and the volumes bind-mounted
     // at their mountPaths. Nothing is created on the host outside the state directory.

@@ -20,6 +20,7 @@ import {
   readState,
 } from './state.ts';
 import { ensureTools } from './tools.ts';
+import { defaultImages, type ImageConfig } from './images.ts';
 import { cmdline, exec, freePort, pidAlive, sleep, waitFor } from './util.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -31,6 +32,8 @@ export interface StartOptions {
   ownerPid?: number | null;
   /** kube-controller-manager's --node-monitor-grace-period in seconds (default 10). */
   nodeMonitorGracePeriodSeconds?: number;
+  /** Extra or overriding image ENTRYPOINT/CMD entries (see images.ts). */
+  images?: Record<string, ImageConfig>;
   log?: (line: string) => void;
 }
 
@@ -168,6 +171,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<ClusterStat
     ownerPid: opts.ownerPid === undefined ? process.pid : opts.ownerPid,
     pids: {},
     startedAt: new Date().toISOString(),
+    images: { ...defaultImages(REPO_ROOT.replace(/\/$/, '')), ...opts.images },
   };
   writeFileSync(join(stateDir, 'cluster.json'), JSON.stringify(state, null, 2));
   try {

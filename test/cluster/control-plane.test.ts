@@ -7,7 +7,9 @@ import { KUBERNETES_VERSION } from './versions.ts';
 import { httpServerScript, isReady, nodeContainer, waitForPod, watchPods } from './fixtures.ts';
 import { waitFor } from './util.ts';
 
-const cluster = useCluster();
+// An image the agent knows: ENTRYPOINT prints its arguments, CMD is `default`.
+const echoImage = { entrypoint: [process.execPath, '-e', `console.log('argv: ' + process.argv.slice(1).join(' '))`], cmd: ['default'] };
+const cluster = useCluster({ images: { 'example.test/echo': echoImage } });
 
 cluster.test('the API server answers /version with the pinned version', async ({ client }) => {
   const res = await apiGet(client.state, '/version');
@@ -313,5 +315,19 @@ cluster.test('helm installs a chart and --wait sees its Deployment become ready'
     assert.equal(d.status?.readyReplicas, 1);
   } finally {
     rmSync(chart, { recursive: true, force: true });
+  }
+});
+
+cluster.test('a container without command runs the image ENTRYPOINT with its args or the image CMD', async ({ client, namespace }) => {
+  const pod = (name: string, args?: string[]) => ({
+    metadata: { name },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'example.test/echo:1.0', args }] },
+  });
+  await client.core.createNamespacedPod({ namespace, body: pod('with-cmd') });
+  await client.core.createNamespacedPod({ namespace, body: pod('with-args', ['x', 'y']) });
+  for (const [name, expected] of [['with-cmd', 'argv: default'], ['with-args', 'argv: x y']] as const) {
+    const done = await waitForPod(client, namespace, name, 'finished', (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed');
+    assert.equal(done.status?.phase, 'Succeeded');
+    assert.equal(client.podLogs(namespace, name).trim(), expected);
   }
 });

@@ -2,6 +2,7 @@
 // Every name carries the cluster's run id, so stale ones can be told apart from live clusters.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ImageConfig } from './images.ts';
 import { cacheRoot } from './tools.ts';
 
 /** Everything needed to use, control or clean up a running cluster; written to `<stateDir>/cluster.json`. */
@@ -26,6 +27,8 @@ export interface ClusterState {
   ownerPid: number | null;
   pids: Record<string, number>;
   startedAt: string;
+  /** ENTRYPOINT/CMD of images the agent knows (containers without `command`), by repository. */
+  images?: Record<string, ImageConfig>;
 }
 
 export const RUN_ID_PATTERN = /^[0-9a-f]{6}$/;
