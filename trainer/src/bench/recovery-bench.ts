@@ -28,9 +28,9 @@ async function oneRun(jobFile: string, overrides: string[], killAtStep: number, 
     createInterface({ input: child.stderr }).on('line', (line) => {
       const step = /^step (\d+)\//.exec(line)?.[1];
       if (!killedAt && step !== undefined && Number(step) >= killAtStep) {
-        // Active stages only: the supervisor's booted standby set is titled "… (standby)".
+        // Active stages only, by process title (the standby set is "… (standby)" or still booting).
         const pids = execFileSync('pgrep', ['-a', '-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n')
-          .filter((line) => !line.endsWith('(standby)')).map((line) => Number(line.split(' ')[0]));
+          .filter((line) => /^\d+ pipetrain stage \d+\/\d+ of \S+$/.test(line)).map((line) => Number(line.split(' ')[0]));
         killedAt = performance.now();
         process.kill(pids[victimIndex % pids.length]!, 'SIGKILL');
       } else if (killedAt && line.includes('Resumed from step')) {

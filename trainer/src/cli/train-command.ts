@@ -38,7 +38,8 @@ Examples:
 With spec.checkpoint.path set, a run resumes from the newest committed checkpoint there, and a
 failed stage makes every stage restart from it (up to spec.failurePolicy.maxRestarts times).
 
-Exit status: 0 when training succeeded, 1 when the job file is invalid or training failed.`)
+Exit status: 0 when training succeeded, 1 when the job file is invalid or training failed,
+130 when interrupted (every stage process is stopped first).`)
     .action(async (file: string, options: TrainOptions) => {
       process.exitCode = await train(file, options);
     });
@@ -74,7 +75,7 @@ async function train(file: string, options: TrainOptions): Promise<number> {
     return 0;
   }
   console.error(`pipetrain: training failed after ${summary.steps} step(s): ${summary.error}`);
-  return 1;
+  return summary.interrupted ? 130 : 1;
 }
 
 function jsonSummary(s: RunSummary) {

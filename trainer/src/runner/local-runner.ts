@@ -9,7 +9,7 @@ import { weightsDigest } from '../train/digest.ts';
 import { evaluate } from './evaluate.ts';
 import { planPartition } from './partition-plan.ts';
 import type { ProgressReporter } from './progress.ts';
-import { Supervisor } from './supervisor.ts';
+import { InterruptedError, Supervisor } from './supervisor.ts';
 import { createSupervisorMetrics, type SupervisorMetrics } from './supervisor-metrics.ts';
 
 export interface RunSummary {
@@ -30,6 +30,8 @@ export interface RunSummary {
   backend: string;
   durationSeconds: number;
   error?: string;
+  /** True when SIGINT/SIGTERM stopped the run. */
+  interrupted?: boolean;
 }
 
 export interface RunOptions {
@@ -79,6 +81,7 @@ export async function runLocal(options: RunOptions): Promise<RunSummary> {
     return {
       status: 'Failed', ...base, steps: supervisor?.stepsDone ?? 0, samplesPerSecond: 0, durationSeconds: elapsed(),
       restarts: supervisor?.restarts ?? 0, lostSteps: supervisor?.lostSteps ?? 0, resumedFrom: 0, error: (error as Error).message,
+      interrupted: error instanceof InterruptedError,
     };
   }
 }

@@ -40,6 +40,9 @@ export interface TrainingResult {
 
 export class SupervisorError extends Error {}
 
+/** The run was stopped by SIGINT/SIGTERM: every stage was stopped too. */
+export class InterruptedError extends SupervisorError {}
+
 export class Supervisor {
   stepsDone = 0;
   restarts = 0;
@@ -65,7 +68,7 @@ export class Supervisor {
 
   async run(): Promise<TrainingResult> {
     let interrupt: (signal: NodeJS.Signals) => void = () => {};
-    const interrupted = new Promise<never>((_, reject) => (interrupt = (signal) => reject(new SupervisorError(`interrupted by ${signal}`))));
+    const interrupted = new Promise<never>((_, reject) => (interrupt = (signal) => reject(new InterruptedError(`interrupted by ${signal}`))));
     process.on('SIGINT', interrupt).on('SIGTERM', interrupt);
     try {
       for (;;) {
