@@ -642,6 +642,7 @@ export class NodeAgent {
     log(`pod ${run.key}: started pid ${child.pid} on ${run.node.name} at ${run.ip}: ${argv.join(' ')}`);
     this.markDirty(run);
     if (container.readinessProbe) this.scheduleProbe(run, container.readinessProbe, true);
+    if (container.livenessProbe) this.scheduleLivenessProbe(run, container.livenessProbe, true, 0);
     run.exited = new Promise((resolve) => {
       child.on('error', (err) => {
         log(`pod ${run.key}: spawn failed: ${err.message}`);
@@ -802,6 +803,29 @@ export class NodeAgent {
           }
         }
         this.scheduleProbe(run, probe, false);
+      });
+    });
+  }
+
+  /** Liveness: after `failureThreshold` failures in a row, stop the process; the restart policy does the rest. */
+  private scheduleLivenessProbe(run: PodRun, probe: k8s.V1Probe, first: boolean, failures: number): void {
+    const delay = first ? (probe.initialDelaySeconds ?? 0) * 1000 : (probe.periodSeconds ?? 10) * 1000;
+    const child = run.proc;
+    this.later(run, delay, () => {
+      if (run.proc !== child || !child || run.terminating) return;
+      void this.probeOnce(run, probe).then((ok) => {
+        if (run.proc !== child || run.terminating || run.node.stopped) return;
+        const failed = ok ? 0 : failures + 1;
+        if (failed < (probe.failureThreshold ?? 3)) {
+          this.scheduleLivenessProbe(run, probe, false, failed);
+          return;
+        }
+        const grace = probe.terminationGracePeriodSeconds ?? run.pod.spec?.terminationGracePeriodSeconds ?? 30;
+        log(`pod ${run.key}: liveness probe failed ${failed} times: SIGTERM, grace ${grace}s`);
+        this.signal(run, 'SIGTERM');
+        this.later(run, grace * 1000, () => {
+          if (run.proc === child) this.signal(run, 'SIGKILL');
+        });
       });
     });
   }

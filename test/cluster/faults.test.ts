@@ -34,6 +34,23 @@ cluster.test('killPod: the process dies and restartPolicy Always restarts it wit
   assert.equal(restarted.status?.phase, 'Running');
 });
 
+cluster.test('a failing liveness probe gets the process restarted', async ({ client, namespace }) => {
+  // Healthy for 2 s after each start, then /healthz answers 500.
+  const script = `const t0 = Date.now(); require('http').createServer((q, s) => { s.statusCode = Date.now() - t0 > 2000 ? 500 : 200; s.end(); }).listen(8080);`;
+  await client.core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name: 'wilting' },
+      spec: {
+        terminationGracePeriodSeconds: 5,
+        containers: [nodeContainer('server', script, { livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1, failureThreshold: 2 } })],
+      },
+    },
+  });
+  const restarted = await waitForPod(client, namespace, 'wilting', 'restarted by its liveness probe', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 30_000);
+  assert.equal(restarted.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode, 143, 'stopped with SIGTERM');
+});
+
 cluster.test('partitionPod cuts the pod off (its readiness probe fails) and healPod restores it', async ({ client, namespace }) => {
   await client.core.createNamespacedPod({ namespace, body: servingPod('island') });
   await waitForPod(client, namespace, 'island', 'Ready', isReady);
