@@ -112,15 +112,25 @@ async function connectDownstream(config: StageConfig, options: Parameters<typeof
   return connectLink({ ...options, url, connectTimeoutMs: LINK_TIMEOUT_MS });
 }
 
+/**
+ * Messages from the supervisor, kept from the moment the process starts: one may arrive before
+ * the stage gets to wait for it (a `start` sent right after fork, a `connect` sent as soon as the
+ * downstream stage listens), and an IPC message without a listener would be lost.
+ */
+const supervisorMessages = new Map<SupervisorToStage['type'], SupervisorToStage>();
+const supervisorWaiters = new Map<SupervisorToStage['type'], (message: SupervisorToStage) => void>();
+
+function receiveSupervisorMessage(message: SupervisorToStage): void {
+  if (message.type === 'shutdown') process.exit(StageExit.Terminated);
+  const waiter = supervisorWaiters.get(message.type);
+  if (waiter) waiter(message);
+  else supervisorMessages.set(message.type, message);
+}
+
 function supervisorMessage<T extends SupervisorToStage['type']>(type: T): Promise<Extract<SupervisorToStage, { type: T }>> {
-  return new Promise((resolve) => {
-    const onMessage = (message: SupervisorToStage) => {
-      if (message.type !== type) return;
-      process.off('message', onMessage);
-      resolve(message as Extract<SupervisorToStage, { type: T }>);
-    };
-    process.on('message', onMessage);
-  });
+  const early = supervisorMessages.get(type);
+  if (early) return Promise.resolve(early as Extract<SupervisorToStage, { type: T }>);
+  return new Promise((resolve) => supervisorWaiters.set(type, resolve as (message: SupervisorToStage) => void));
 }
 
 /** Resolves once the message is handed to the IPC channel, so exiting right after loses nothing. */
@@ -152,7 +162,7 @@ function fail(log: Logger, error: unknown): void {
 export function runStageProcess(): void {
   const bootLog = createLogger({ job: 'unknown', stage: -1 });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(StageExit.Terminated));
-  process.on('message', (message: SupervisorToStage) => message.type === 'shutdown' && process.exit(StageExit.Terminated));
+  process.on('message', receiveSupervisorMessage);
   main().then(
     () => process.exit(StageExit.Succeeded),
     (error: unknown) => fail(bootLog, error),
