@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import { FakeClock } from './clock.ts';
-import { LeaderElector, type LeaseClient } from './leader-election.ts';
+import { LeaderElector, microTime, type LeaseClient } from './leader-election.ts';
 
 /** An in-memory Lease with optimistic concurrency, shared by the candidates. */
 function fakeLeaseStore(): { client: LeaseClient; lease(): k8s.V1Lease | undefined; failing: { on: boolean } } {
@@ -105,4 +105,8 @@ test('a leader that cannot renew for the renew deadline stops leading', async ()
   await run(clock, 3_000);
   assert.equal(a.elector.isLeader(), true, 'campaigns again once the API answers');
   await a.elector.stop();
+});
+
+test('lease times are MicroTime: six fractional digits', () => {
+  assert.equal(microTime(Date.UTC(2026, 10, 29, 8, 41, 2, 123)), '2026-11-29T08:41:02.123000Z');
 });

@@ -102,7 +102,7 @@ export class LeaderElector {
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { client, identity, name, namespace } = this.options;
     const now = this.clock.now();
-    const nowIso = new Date(now).toISOString();
+    const nowIso = microTime(now);
     const durationSeconds = Math.round(this.leaseDurationMs / 1000);
     let lease: k8s.V1Lease | undefined;
     try {
@@ -141,7 +141,7 @@ export class LeaderElector {
           ...spec,
           holderIdentity: identity,
           leaseDurationSeconds: durationSeconds,
-          acquireTime: (holder === identity ? spec.acquireTime : nowIso) as Date,
+          acquireTime: (holder === identity && spec.acquireTime ? asMicroTime(spec.acquireTime) : nowIso) as unknown as Date,
           renewTime: nowIso as unknown as Date,
           leaseTransitions: transitions,
         },
@@ -152,4 +152,14 @@ export class LeaderElector {
       throw error;
     }
   }
+}
+
+/** A Kubernetes MicroTime: RFC 3339 with exactly six fractional digits (the API server rejects three). */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** The client may hand MicroTimes back as Date objects, which would serialise with three digits. */
+function asMicroTime(value: Date | string): string {
+  return value instanceof Date ? microTime(value.getTime()) : value;
 }

@@ -1,5 +1,6 @@
 // The observed part of the status: per-stage pod, node and state, stages ready, progress from the
 // stage pods' /status, the Running condition, and the recovery time after a restart.
+import { getCondition } from './conditions.ts';
 import { Conditions, Reasons } from './constants.ts';
 import type { JobContext } from './context.ts';
 import { podState } from './pod-state.ts';
@@ -8,7 +9,9 @@ import { podName } from './names.ts';
 export function observeStages(ctx: JobContext): void {
   const { draft } = ctx;
   const progress = ctx.env.progress(ctx.namespace, ctx.name);
-  const fresh = progress && progress.attempt === ctx.attempt ? progress : undefined;
+  // After success the status holds the final step; a poll from before the end must not undo it.
+  const succeeded = getCondition(draft.status.conditions, Conditions.Succeeded)?.status === 'True';
+  const fresh = progress && progress.attempt === ctx.attempt && !succeeded ? progress : undefined;
   draft.status.stages = ctx.current.map((pod, stage) => ({
     stage,
     pod: pod?.metadata?.name ?? podName(ctx.name, stage),

@@ -623,7 +623,8 @@ export class NodeAgent {
 
   private spawnProcess(run: PodRun, container: k8s.V1Container, argv: string[], env: Record<string, string>, script: string): void {
     const logFd = openSync(join(run.dir, 'log'), 'a');
-    const child = spawn('ip', ['netns', 'exec', run.netns, 'sh', '-c', script, container.name, ...argv], {
+    // unshare --uts: the pod's `hostname` must not rename the host (ip netns exec gives no UTS namespace).
+    const child = spawn('ip', ['netns', 'exec', run.netns, 'unshare', '--uts', 'sh', '-c', script, container.name, ...argv], {
       cwd: REPO_ROOT,
       env,
       detached: true,
