@@ -81,11 +81,12 @@ async function stepTimes(spec: PipelineJobSpec, dir: string, options: { layers: 
   const session = createStageSession({ spec, stage: 0, partition, data });
   const step = async (n: number) => (await runStep(session.runtime, n, 0.001)).wallSeconds;
   for (let n = 0; n < 3; n++) await step(n); // warm-up
+  // Alternate: a few steps alone, then steps while a write runs, so drift hits both sides alike.
   const without: number[] = [];
-  for (let n = 0; n < 15; n++) without.push(await step(n));
   const during: number[] = [];
   const writer = new CheckpointWriter(join(dir, 'during'));
   for (let rep = 0; rep < 3; rep++) {
+    for (let n = 0; n < 5; n++) without.push(await step(n));
     const write = writer.save(bigSnapshot(options.layers, options.bytesPerLayer, rep + 1));
     let done = false;
     void write.then(() => (done = true));

@@ -9,3 +9,4 @@ export { listCheckpoints, listUncommitted } from './list.ts';
 export { CheckpointMismatchError, latestCommittedStep, loadLatestCommitted, type LoadOptions } from './reader.ts';
 export { applyRetention } from './retention.ts';
 export { COMMIT_FILE, layerFileName, manifestFileName, stepDirName } from './layout.ts';
+export { checkpointWeightsDigest } from './digest.ts';
