@@ -6,7 +6,13 @@ import type { ClusterClient } from '../../test/cluster/control.ts';
 import { useCluster } from '../../test/cluster/harness.ts';
 import { waitFor } from '../../test/cluster/util.ts';
 import type { RunningOperator } from '../main.ts';
-import { createJob, getJob, installCrd, stagePods, startOperator, tinyJob, waitForJob } from './helpers.ts';
+import { checkpointWeightsDigest } from '../../trainer/src/checkpoint/index.ts';
+import { loadJobData } from '../../trainer/src/data/load.ts';
+import { PipelineJobSchema } from '../../trainer/src/spec/schema.ts';
+import { initBackend } from '../../trainer/src/tf/backend.ts';
+import { weightsDigest } from '../../trainer/src/train/digest.ts';
+import { trainSingleProcess } from '../../trainer/src/train/reference.ts';
+import { createJob, getJob, installCrd, REPO, stagePods, startOperator, tinyJob, waitForJob } from './helpers.ts';
 
 const cluster = useCluster();
 let operator: RunningOperator | undefined;
@@ -58,9 +64,13 @@ cluster.test('an invalid job is rejected by the API server, and a job the schema
   assert.equal((await stagePods(client, namespace, 'uneven')).length, 0);
 });
 
-cluster.test('killing a stage pod mid-training restarts all stages once and the job succeeds', async ({ client, namespace }) => {
+cluster.test('killing a stage pod mid-training restarts all stages once, resumes from the checkpoint, and ends with the digest of `pipetrain train`', async ({ client, namespace }) => {
   await ensureOperator(client);
-  await createJob(client, namespace, tinyJob('victim', (s) => ((s.training as Record<string, unknown>).steps = 400)));
+  const body = tinyJob('victim', (s) => {
+    (s.training as Record<string, unknown>).steps = 400;
+    s.checkpoint = { path: '/checkpoints', everySteps: 20, volumeClaimTemplate: { storage: '1Gi', accessModes: ['ReadWriteMany'] } };
+  });
+  await createJob(client, namespace, body);
   await waitForJob(client, namespace, 'victim', 'training', (j) => (j.status?.phase === 'Running' && (j.status.step ?? 0) >= 2) || succeeded(j), 90_000);
   const before = await getJob(client, namespace, 'victim');
   assert.equal(before.status?.phase, 'Running', 'the job must still be training when the pod is killed');
@@ -72,7 +82,20 @@ cluster.test('killing a stage pod mid-training restarts all stages once and the 
   assert.equal(done.status?.restarts, 1);
   assert.ok(done.status?.lastFailure?.recoveredAt, 'recovery time recorded');
   assert.equal(done.status?.step, 400);
+  // The final checkpoint on the job's volume holds the trained weights: same digest as a local run.
+  const claim = await client.core.readNamespacedPersistentVolumeClaim({ namespace, name: 'victim-checkpoints' });
+  const volume = await client.core.readPersistentVolume({ name: claim.spec!.volumeName! });
+  const fromPods = await checkpointWeightsDigest(volume.spec!.hostPath!.path);
+  assert.equal(fromPods?.step, 400);
+  assert.equal(fromPods?.weightsSha256, await localDigest(body));
 }, { timeout: 240_000 });
+
+/** What single-process training of the same spec (cpu backend) ends with: `pipetrain train`'s digest. */
+async function localDigest(body: Record<string, unknown>): Promise<string> {
+  await initBackend('cpu');
+  const { spec } = PipelineJobSchema.parse(body);
+  return weightsDigest((await trainSingleProcess(spec, await loadJobData(spec, REPO))).weights);
+}
 
 cluster.test('restarting the operator mid-job creates no duplicate pods and the job continues', async ({ client, namespace }) => {
   await ensureOperator(client);
