@@ -92,12 +92,14 @@ export class CheckpointWriter {
     // New folders must be durable too: fsync the parent of the first one created and the checkpoint root.
     const created = await mkdir(folder, { recursive: true });
     if (created !== undefined) for (const parent of new Set([path.dirname(created), this.dir])) await fsyncFolder(parent);
-    const layers: StageManifest['layers'] = [];
-    for (const layer of s.layers) {
-      const file = layerFileName(layer.layerIndex);
-      const { bytes, sha256 } = await writeFileAtomic(folder, file, encodeLayer(layer).chunks, { syncFolder: false });
-      layers.push({ layerIndex: layer.layerIndex, file, bytes, sha256 });
-    }
+    // Layer files are written concurrently: their writes and fsyncs overlap on the thread pool.
+    const layers: StageManifest['layers'] = await Promise.all(
+      s.layers.map(async (layer) => {
+        const file = layerFileName(layer.layerIndex);
+        const { bytes, sha256 } = await writeFileAtomic(folder, file, encodeLayer(layer).chunks, { syncFolder: false });
+        return { layerIndex: layer.layerIndex, file, bytes, sha256 };
+      }),
+    );
     await fsyncFolder(folder);
     // The manifest goes last: its presence means this stage's layer files are complete and durable.
     const manifest: StageManifest = {
