@@ -1,7 +1,7 @@
 // Gang restart: when the failure policy finds a broken attempt, every pod of it goes (forced when
 // its node is gone), the next attempt starts after a back-off and avoids the failed node. Permanent
 // failures and spent maxRestarts fail the job instead.
-import { Conditions, Reasons } from './constants.ts';
+import { Conditions, Labels, Reasons } from './constants.ts';
 import { deletePods, type JobContext } from './context.ts';
 import { detectFailure, restartDelayMs } from './failure-policy.ts';
 import { fail } from './lifecycle.ts';
@@ -9,9 +9,54 @@ import { fail } from './lifecycle.ts';
 /** Pods of earlier attempts must be gone before the next attempt's pods (same names) are created. */
 export async function removeStalePods(ctx: JobContext): Promise<boolean> {
   if (ctx.stale.length === 0) return false;
+  // Delete only once the cached job holds the avoided node: the next attempt's pods are created from it.
+  if (blameDeadNode(ctx)) {
+    ctx.draft.requeue(200);
+    return true;
+  }
   await deletePods(ctx, ctx.stale);
   ctx.draft.requeue(2_000); // deletions arrive as pod events; this is only a safety net
   return true;
+}
+
+/**
+ * A dead node kills its stage processes at once, so the neighbours' "peer lost" (exit 3) is usually
+ * seen before the node's Lease expires, and the restart is blamed on that symptom. The dead node's
+ * pod then waits here (its deletion is forced only once the node is judged dead): when that happens,
+ * avoid the node in the next attempt and, if the restart was blamed on PeerLost, name the real cause.
+ * True when the status changed.
+ */
+function blameDeadNode(ctx: JobContext): boolean {
+  const { status } = ctx.draft;
+  const failure = status.lastFailure;
+  if (!failure || failure.recoveredAt) return false;
+  let changed = false;
+  for (const pod of ctx.stale) {
+    const node = pod?.spec?.nodeName;
+    const verdict = node ? ctx.verdict(node) : undefined;
+    if (!node || !verdict?.problem) continue;
+    if (!status.avoidNodes?.includes(node)) {
+      status.avoidNodes = [...(status.avoidNodes ?? []), node];
+      changed = true;
+    }
+    if (failure.reason === Reasons.PeerLost) {
+      changed = true;
+      const stage = Number(pod?.metadata?.labels?.[Labels.stage]);
+      status.lastFailure = {
+        ...failure,
+        stage: Number.isInteger(stage) ? stage : undefined,
+        pod: pod?.metadata?.name,
+        node,
+        reason: verdict.problem,
+        message: `${verdict.message ?? verdict.problem} (its neighbours lost it first)`,
+        exitCode: undefined,
+        failedAt: verdict.failedAt !== undefined ? new Date(verdict.failedAt).toISOString() : failure.failedAt,
+      };
+      ctx.draft.event('Warning', verdict.problem, `${status.lastFailure.message}: the next attempt avoids node ${node}`);
+    }
+    return changed;
+  }
+  return false;
 }
 
 /** A failed attempt → Failed, or Restarting with all its pods deleted. True when one was found. */

@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { ClusterClient } from '../../test/cluster/control.ts';
 import { waitFor } from '../../test/cluster/util.ts';
-import { API_GROUP, API_VERSION, PLURAL } from '../../trainer/src/spec/schema.ts';
+import { checkpointWeightsDigest } from '../../trainer/src/checkpoint/index.ts';
+import { loadJobData } from '../../trainer/src/data/load.ts';
+import { API_GROUP, API_VERSION, PipelineJobSchema, PLURAL } from '../../trainer/src/spec/schema.ts';
+import { initBackend } from '../../trainer/src/tf/backend.ts';
+import { weightsDigest } from '../../trainer/src/train/digest.ts';
+import { trainSingleProcess } from '../../trainer/src/train/reference.ts';
 import type { PipelineJobObject } from '../job.ts';
 import { createLogger } from '../log.ts';
 import { runOperator, type OperatorOptions, type RunningOperator } from '../main.ts';
@@ -70,4 +75,40 @@ export function waitForJob(client: ClusterClient, namespace: string, name: strin
 
 export async function stagePods(client: ClusterClient, namespace: string, job: string): Promise<k8s.V1Pod[]> {
   return (await client.core.listNamespacedPod({ namespace, labelSelector: `pipetrain.io/job-name=${job}` })).items;
+}
+
+export const isFinished = (job: { status?: { phase?: string } }): boolean => job.status?.phase === 'Succeeded' || job.status?.phase === 'Failed';
+
+/** The tiny job, long enough to still be training when a fault is injected, with a checkpoint claim. */
+export function checkpointedJob(name: string, steps: number, spec: (s: Record<string, unknown>) => void = () => undefined): Record<string, unknown> {
+  return tinyJob(name, (s) => {
+    (s.training as Record<string, unknown>).steps = steps;
+    s.checkpoint = { path: '/checkpoints', everySteps: 20, volumeClaimTemplate: { storage: '1Gi', accessModes: ['ReadWriteMany'] } };
+    spec(s);
+  });
+}
+
+/** The newest checkpoint on the job's claim `<job>-checkpoints` (its PV is a host directory of the test cluster). */
+export async function claimCheckpoint(client: ClusterClient, namespace: string, job: string): Promise<{ step: number; weightsSha256: string } | undefined> {
+  const claim = await client.core.readNamespacedPersistentVolumeClaim({ namespace, name: `${job}-checkpoints` });
+  const volume = await client.core.readPersistentVolume({ name: claim.spec!.volumeName! });
+  const digest = await checkpointWeightsDigest(volume.spec!.hostPath!.path);
+  return digest ? { step: digest.step, weightsSha256: digest.weightsSha256 } : undefined;
+}
+
+/** What single-process training of the same spec (cpu backend) ends with: `pipetrain train`'s digest. */
+export async function localDigest(body: Record<string, unknown>): Promise<string> {
+  await initBackend('cpu');
+  const { spec } = PipelineJobSchema.parse(body);
+  return weightsDigest((await trainSingleProcess(spec, await loadJobData(spec, REPO))).weights);
+}
+
+/** Merge-patches the job's spec. */
+export async function patchJobSpec(client: ClusterClient, namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
+  await client.kubectl(['patch', '-n', namespace, `${PLURAL}.${API_GROUP}`, name, '--type=merge', '-p', JSON.stringify({ spec })]);
+}
+
+/** Events of the namespace with the given reason. */
+export async function eventsWithReason(client: ClusterClient, namespace: string, reason: string): Promise<k8s.CoreV1Event[]> {
+  return (await client.core.listNamespacedEvent({ namespace })).items.filter((e) => e.reason === reason);
 }

@@ -1,0 +1,81 @@
+// End to end on the real control plane (test/cluster): infrastructure faults under a training job.
+// A stage's node dies (`stopNode`): the operator notices, restarts the pipeline from the checkpoint
+// on other nodes and the job ends with the weights of an uninterrupted local run.
+import assert from 'node:assert/strict';
+import { after } from 'node:test';
+import type { ClusterClient } from '../../test/cluster/control.ts';
+import { useCluster } from '../../test/cluster/harness.ts';
+import { sleep } from '../../test/cluster/util.ts';
+import type { PipelineJobObject } from '../job.ts';
+import type { RunningOperator } from '../main.ts';
+import { checkpointedJob, claimCheckpoint, createJob, getJob, installCrd, isFinished, localDigest, stagePods, startOperator, waitForJob } from './helpers.ts';
+
+const cluster = useCluster();
+let operator: RunningOperator | undefined;
+
+async function ensureOperator(client: ClusterClient): Promise<void> {
+  if (operator) return;
+  await installCrd(client);
+  operator = await startOperator(client);
+}
+after(async () => {
+  await operator?.stop();
+});
+
+const STEPS = 400;
+
+/** Waits until the job finishes; meanwhile records the node of every stage pod not in `oldUids`. */
+async function finishWatchingNodes(client: ClusterClient, namespace: string, name: string, oldUids: Set<string>, timeoutMs: number): Promise<{ job: PipelineJobObject; newNodes: Set<string> }> {
+  const newNodes = new Set<string>();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const pod of await stagePods(client, namespace, name)) {
+      if (pod.spec?.nodeName && !oldUids.has(pod.metadata?.uid ?? '')) newNodes.add(pod.spec.nodeName);
+    }
+    const job = await getJob(client, namespace, name);
+    if (isFinished(job)) return { job, newNodes };
+    if (Date.now() > deadline) throw new Error(`PipelineJob ${namespace}/${name} not finished after ${timeoutMs} ms: ${JSON.stringify(job.status)}`);
+    await sleep(250);
+  }
+}
+
+cluster.test('stopNode under a stage: the dead node is detected by its Lease, the pipeline restarts elsewhere and ends with the digest of `pipetrain train`', async ({ client, namespace, t }) => {
+  await ensureOperator(client);
+  const body = checkpointedJob('nodeloss', STEPS, (s) => (s.failurePolicy = { nodeFailureSeconds: 5 }));
+  await createJob(client, namespace, body);
+  const running = await waitForJob(client, namespace, 'nodeloss', 'training', (j) => (j.status?.phase === 'Running' && (j.status.step ?? 0) >= 2) || isFinished(j), 90_000);
+  assert.equal(running.status?.phase, 'Running', 'the job must still be training when the node stops');
+  const victim = running.status?.stages?.find((s) => s.stage === 1)?.node;
+  assert.ok(victim, `stage 1 has a node: ${JSON.stringify(running.status?.stages)}`);
+  const oldUids = new Set((await stagePods(client, namespace, 'nodeloss')).map((p) => p.metadata?.uid ?? ''));
+  const stoppedAt = Date.now();
+  await client.stopNode(victim);
+  try {
+    // The neighbours lose the dead stage at once (exit 3) and the restart starts; the dead node's pod
+    // waits for its deletion until the node's Lease is stale (5 s): then the node is named and avoided.
+    const NODE_REASONS = ['NodeLeaseExpired', 'NodeNotReady'];
+    const blamed = await waitForJob(client, namespace, 'nodeloss', 'blames the stopped node', (j) => NODE_REASONS.includes(j.status?.lastFailure?.reason ?? '') || isFinished(j), 90_000);
+    const failure = blamed.status?.lastFailure;
+    t.diagnostic(`detected after ${Date.parse(failure?.detectedAt ?? '') - stoppedAt} ms, blamed on the node after ${Date.now() - stoppedAt} ms: ${JSON.stringify(failure)}`);
+    assert.equal(failure?.node, victim, 'the failure names the stopped node');
+    assert.ok(NODE_REASONS.includes(failure?.reason ?? ''), `reason ${failure?.reason}`);
+    assert.equal(failure?.attempt, 0);
+    assert.ok(failure?.detectedAt, 'detection time recorded');
+    assert.ok((blamed.status?.avoidNodes ?? []).includes(victim), `avoidNodes ${JSON.stringify(blamed.status?.avoidNodes)}`);
+
+    const { job: done, newNodes } = await finishWatchingNodes(client, namespace, 'nodeloss', oldUids, 180_000);
+    assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.conditions));
+    assert.ok(newNodes.size > 0, 'new stage pods were scheduled');
+    assert.ok(!newNodes.has(victim), `no new stage pod on the stopped node ${victim}: ${[...newNodes].join(', ')}`);
+    if ((done.status?.restarts ?? 0) > 1) t.diagnostic(`restarted ${done.status?.restarts}x: ${JSON.stringify(done.status?.lastFailure)}`);
+    const last = done.status?.lastFailure;
+    assert.ok(last?.detectedAt && last.recoveredAt, `detection and recovery recorded: ${JSON.stringify(last)}`);
+    assert.ok(Date.parse(last.recoveredAt) >= Date.parse(last.detectedAt));
+    assert.equal(done.status?.step, STEPS);
+    const checkpoint = await claimCheckpoint(client, namespace, 'nodeloss');
+    assert.equal(checkpoint?.step, STEPS);
+    assert.equal(checkpoint?.weightsSha256, await localDigest(body));
+  } finally {
+    await client.startNode(victim);
+  }
+}, { timeout: 300_000 });
