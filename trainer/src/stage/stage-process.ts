@@ -1,7 +1,7 @@
 // One pipeline stage process: load the job, connect to the neighbours, train, report.
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointMismatchError } from '../checkpoint/index.ts';
+import { CheckpointMismatchError, type WriteResult } from '../checkpoint/index.ts';
 import { DataError } from '../data/dataset.ts';
 import { loadJobData } from '../data/load.ts';
 import { createCheckpointMetrics, createStageMetrics, startMetricsServer } from '../metrics/index.ts';
@@ -44,7 +44,13 @@ async function main(): Promise<void> {
   process.title = title;
   const linkOptions = { token, maxPayloadBytes: maxBoundaryBytes(job.spec, partition) };
   const server = stage > 0 ? await listenLink({ ...linkOptions, ...metrics.linkEvents('upstream'), host: config.listenHost, port: config.listenPort, log: log.link }) : undefined;
-  const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, status: () => metrics.status() });
+  // /status also carries the newest checkpoint this stage saw committed (the operator shows it).
+  let lastCommitted: { checkpointStep: number; checkpointAt: string } | undefined;
+  const onCheckpointWritten = (result: WriteResult) => {
+    checkpointMetrics.observeWrite(result);
+    if (result.ok && result.info.committed) lastCommitted = { checkpointStep: result.info.step, checkpointAt: new Date().toISOString() };
+  };
+  const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, status: () => ({ ...metrics.status(), ...lastCommitted }) });
   void report({ type: 'listening', stage, linkPort: server?.port ?? 0, metricsPort: metricsServer.port });
   log.info('Started stage', { backend: backend.choice, layers: partition[stage], linkPort: server?.port, metricsPort: metricsServer.port });
 
@@ -61,7 +67,7 @@ async function main(): Promise<void> {
   const session = createStageSession({ spec: job.spec, stage, partition, data, upstream, downstream });
   const checkpointDir = resolveCheckpointDir(config);
   const checkpoints = checkpointDir
-    ? createStageCheckpointing({ dir: checkpointDir, job, stage, partition, session, backend: backend.choice, log: log.link, onWritten: (r) => checkpointMetrics.observeWrite(r) })
+    ? createStageCheckpointing({ dir: checkpointDir, job, stage, partition, session, backend: backend.choice, log: log.link, onWritten: onCheckpointWritten })
     : undefined;
   const startStep = (await checkpoints?.resume()) ?? 0;
   await agreeOnResumeStep(startStep, upstream, downstream, LINK_TIMEOUT_MS);
