@@ -1,6 +1,7 @@
 // End to end on the real control plane (test/cluster): infrastructure faults under a training job.
-// A stage's node dies (`stopNode`): the operator notices, restarts the pipeline from the checkpoint
-// on other nodes and the job ends with the weights of an uninterrupted local run.
+// A stage's node dies (`stopNode`) or a stage pod is cut off the network (`partitionPod`): the
+// operator notices, restarts the pipeline from the checkpoint and the job ends with the weights of
+// an uninterrupted local run.
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import type { ClusterClient } from '../../test/cluster/control.ts';
@@ -78,4 +79,30 @@ cluster.test('stopNode under a stage: the dead node is detected by its Lease, th
   } finally {
     await client.startNode(victim);
   }
+}, { timeout: 300_000 });
+
+cluster.test('partitioning a stage pod: its neighbours lose it, the pipeline restarts and ends with the digest of `pipetrain train`', async ({ client, namespace, t }) => {
+  await ensureOperator(client);
+  const body = checkpointedJob('cutoff', STEPS);
+  await createJob(client, namespace, body);
+  const running = await waitForJob(client, namespace, 'cutoff', 'training', (j) => (j.status?.phase === 'Running' && (j.status.step ?? 0) >= 2) || isFinished(j), 90_000);
+  assert.equal(running.status?.phase, 'Running', 'the job must still be training when the pod is cut off');
+  const cutAt = Date.now();
+  await client.partitionPod(namespace, 'cutoff-stage-1');
+  try {
+    const restarted = await waitForJob(client, namespace, 'cutoff', 'restarted', (j) => (j.status?.restarts ?? 0) >= 1, 90_000);
+    const failure = restarted.status?.lastFailure;
+    t.diagnostic(`detected after ${Date.parse(failure?.detectedAt ?? '') - cutAt} ms: ${JSON.stringify(failure)}`);
+    assert.ok(failure?.reason, 'a failure is recorded');
+  } finally {
+    // The partitioned pod is normally deleted by the restart already.
+    await client.healPod(namespace, 'cutoff-stage-1').catch(() => undefined);
+  }
+  const done = await waitForJob(client, namespace, 'cutoff', 'finished', isFinished, 180_000);
+  assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.conditions));
+  assert.ok(done.status?.lastFailure?.recoveredAt, 'recovery time recorded');
+  assert.equal(done.status?.step, STEPS);
+  const checkpoint = await claimCheckpoint(client, namespace, 'cutoff');
+  assert.equal(checkpoint?.step, STEPS);
+  assert.equal(checkpoint?.weightsSha256, await localDigest(body));
 }, { timeout: 300_000 });

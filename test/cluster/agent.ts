@@ -187,10 +187,14 @@ export class NodeAgent {
     run.torn = true;
     for (const t of run.timers) clearTimeout(t);
     run.timers.clear();
+    // Delete the veth explicitly: a namespace outlives `ip netns del` while anything still holds it
+    // (e.g. sockets of a partitioned pod), and its veth name would then block the next pod's.
+    await exec('ip', ['link', 'del', run.hostVeth]).catch(() => undefined);
     await exec('ip', ['netns', 'del', run.netns]).catch(() => undefined);
     rmSync(`/etc/netns/${run.netns}`, { recursive: true, force: true });
     for (const g of run.gpus) run.node.gpusInUse.delete(g);
-    this.freeIndexes.push(run.index);
+    // Freed slots go to the back of the line (pop() takes from the end): least recently used first.
+    this.freeIndexes.unshift(run.index);
   }
 
   /** TCP proxy from the bridge address to the loopback-only API server, for pods' in-cluster clients. */
