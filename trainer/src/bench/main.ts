@@ -44,6 +44,14 @@ async function main(): Promise<void> {
     const overrides = ['spec.checkpoint.path=checkpoints', 'spec.checkpoint.everySteps=10', 'spec.failurePolicy.maxRestarts=3', 'spec.training.logEverySteps=1', 'spec.training.backend=wasm'];
     console.log(formatRecoveryBench(await runRecoveryBench(EXAMPLE, overrides)) + '\n');
   }
+  if (wanted('nodeloss')) {
+    console.log('## Node loss on the test control plane (operator, tiny job, 3 stages)\n');
+    if (process.getuid?.() !== 0) console.log('skipped: needs root (network namespaces) and the cluster tools\n');
+    else {
+      const { formatNodeLossBench, runNodeLossBench } = await import('../../../operator/bench/node-loss-bench.ts');
+      console.log(formatNodeLossBench(await runNodeLossBench()) + '\n');
+    }
+  }
 }
 
 await main();
