@@ -3,25 +3,14 @@
 // operator notices, restarts the pipeline from the checkpoint and the job ends with the weights of
 // an uninterrupted local run.
 import assert from 'node:assert/strict';
-import { after } from 'node:test';
 import type { ClusterClient } from '../../test/cluster/control.ts';
 import { useCluster } from '../../test/cluster/harness.ts';
 import { sleep } from '../../test/cluster/util.ts';
 import type { PipelineJobObject } from '../job.ts';
-import type { RunningOperator } from '../main.ts';
-import { checkpointedJob, claimCheckpoint, createJob, getJob, installCrd, isFinished, localDigest, stagePods, startOperator, waitForJob } from './helpers.ts';
+import { checkpointedJob, claimCheckpoint, createJob, getJob, isFinished, localDigest, sharedOperator, stagePods, waitForJob } from './helpers.ts';
 
 const cluster = useCluster();
-let operator: RunningOperator | undefined;
-
-async function ensureOperator(client: ClusterClient): Promise<void> {
-  if (operator) return;
-  await installCrd(client);
-  operator = await startOperator(client);
-}
-after(async () => {
-  await operator?.stop();
-});
+const operator = sharedOperator();
 
 const STEPS = 400;
 
@@ -41,7 +30,7 @@ async function finishWatchingNodes(client: ClusterClient, namespace: string, nam
 }
 
 cluster.test('stopNode under a stage: the dead node is detected by its Lease, the pipeline restarts elsewhere and ends with the digest of `pipetrain train`', async ({ client, namespace, t }) => {
-  await ensureOperator(client);
+  await operator.ensure(client);
   const body = checkpointedJob('nodeloss', STEPS, (s) => (s.failurePolicy = { nodeFailureSeconds: 5 }));
   await createJob(client, namespace, body);
   const running = await waitForJob(client, namespace, 'nodeloss', 'training', (j) => (j.status?.phase === 'Running' && (j.status.step ?? 0) >= 2) || isFinished(j), 90_000);
@@ -82,7 +71,7 @@ cluster.test('stopNode under a stage: the dead node is detected by its Lease, th
 }, { timeout: 300_000 });
 
 cluster.test('partitioning a stage pod: its neighbours lose it, the pipeline restarts and ends with the digest of `pipetrain train`', async ({ client, namespace, t }) => {
-  await ensureOperator(client);
+  await operator.ensure(client);
   const body = checkpointedJob('cutoff', STEPS);
   await createJob(client, namespace, body);
   const running = await waitForJob(client, namespace, 'cutoff', 'training', (j) => (j.status?.phase === 'Running' && (j.status.step ?? 0) >= 2) || isFinished(j), 90_000);

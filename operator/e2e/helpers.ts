@@ -3,6 +3,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import * as k8sRuntime from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { ClusterClient } from '../../test/cluster/control.ts';
@@ -22,16 +23,30 @@ export const CRD_FILE = `${REPO}crds/pipetrain.io_pipelinejobs.yaml`;
 export const STAGE_COMMAND = [process.execPath, `${REPO}trainer/bin/pipetrain.js`, 'stage'];
 const custom = { group: API_GROUP, version: API_VERSION, plural: PLURAL };
 
-/**
- * Applies the generated CRD. WORKAROUND until the generator drops it: the API server rejects a
- * `description` on the metadata schema ("must not specify anything other than name and
- * generateName"), so it is removed here.
- */
+/** Applies the generated CRD and waits until it is Established. */
 export async function installCrd(client: ClusterClient): Promise<void> {
-  const crd = parse(readFileSync(CRD_FILE, 'utf8')) as { spec: { versions: { schema: { openAPIV3Schema: { properties: { metadata: Record<string, unknown> } } } }[] } };
-  for (const version of crd.spec.versions) delete version.schema.openAPIV3Schema.properties.metadata.description;
-  await client.kubectl(['apply', '--server-side', '-f', '-'], JSON.stringify(crd));
+  await client.kubectl(['apply', '--server-side', '-f', CRD_FILE]);
   await client.kubectl(['wait', '--for=condition=Established', `crd/${PLURAL}.${API_GROUP}`, '--timeout=30s']);
+}
+
+/**
+ * One operator for a whole test file: `ensure(client)` installs the CRD and starts it on first use
+ * (the harness starts the cluster in its before hook); it is stopped after the file's tests.
+ */
+export function sharedOperator(): { ensure(client: ClusterClient): Promise<RunningOperator> } {
+  let operator: RunningOperator | undefined;
+  after(async () => {
+    await operator?.stop();
+  });
+  return {
+    async ensure(client) {
+      if (!operator) {
+        await installCrd(client);
+        operator = await startOperator(client);
+      }
+      return operator;
+    },
+  };
 }
 
 /** The operator, in this process; its log lines go to stderr prefixed, so a failing test shows them. */

@@ -6,18 +6,12 @@ import type { ClusterClient } from '../../test/cluster/control.ts';
 import { useCluster } from '../../test/cluster/harness.ts';
 import { waitFor } from '../../test/cluster/util.ts';
 import type { RunningOperator } from '../main.ts';
-import { checkpointWeightsDigest } from '../../trainer/src/checkpoint/index.ts';
-import { loadJobData } from '../../trainer/src/data/load.ts';
-import { PipelineJobSchema } from '../../trainer/src/spec/schema.ts';
-import { initBackend } from '../../trainer/src/tf/backend.ts';
-import { weightsDigest } from '../../trainer/src/train/digest.ts';
-import { trainSingleProcess } from '../../trainer/src/train/reference.ts';
-import { createJob, getJob, installCrd, REPO, stagePods, startOperator, tinyJob, waitForJob } from './helpers.ts';
+import { claimCheckpoint, createJob, getJob, installCrd, localDigest, stagePods, startOperator, tinyJob, waitForJob } from './helpers.ts';
 
 const cluster = useCluster();
+// Not sharedOperator(): one test here stops the operator and starts another in its place.
 let operator: RunningOperator | undefined;
 
-/** Installs the CRD and starts the operator on first use (the harness's before hook starts the cluster). */
 async function ensureOperator(client: ClusterClient): Promise<void> {
   if (operator) return;
   await installCrd(client);
@@ -83,19 +77,10 @@ cluster.test('killing a stage pod mid-training restarts all stages once, resumes
   assert.ok(done.status?.lastFailure?.recoveredAt, 'recovery time recorded');
   assert.equal(done.status?.step, 400);
   // The final checkpoint on the job's volume holds the trained weights: same digest as a local run.
-  const claim = await client.core.readNamespacedPersistentVolumeClaim({ namespace, name: 'victim-checkpoints' });
-  const volume = await client.core.readPersistentVolume({ name: claim.spec!.volumeName! });
-  const fromPods = await checkpointWeightsDigest(volume.spec!.hostPath!.path);
+  const fromPods = await claimCheckpoint(client, namespace, 'victim');
   assert.equal(fromPods?.step, 400);
   assert.equal(fromPods?.weightsSha256, await localDigest(body));
 }, { timeout: 240_000 });
-
-/** What single-process training of the same spec (cpu backend) ends with: `pipetrain train`'s digest. */
-async function localDigest(body: Record<string, unknown>): Promise<string> {
-  await initBackend('cpu');
-  const { spec } = PipelineJobSchema.parse(body);
-  return weightsDigest((await trainSingleProcess(spec, await loadJobData(spec, REPO))).weights);
-}
 
 cluster.test('restarting the operator mid-job creates no duplicate pods and the job continues', async ({ client, namespace }) => {
   await ensureOperator(client);

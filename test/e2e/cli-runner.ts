@@ -1,5 +1,5 @@
 // Runs `pipetrain` as a child process for end-to-end tests, with hooks on its progress lines.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -33,16 +33,6 @@ export function parseSummary(result: CliResult): Summary {
     return JSON.parse(line) as Summary;
   } catch {
     throw new Error(`no JSON summary (exit ${result.code}); stderr:\n${result.stderr}`);
-  }
-}
-
-/** PIDs of the active stage processes the CLI started (not its booted standby set), by process title. */
-export function stagePids(cliPid: number): number[] {
-  try {
-    const lines = execFileSync('pgrep', ['-a', '-P', String(cliPid)], { encoding: 'utf8' }).trim().split('\n');
-    return lines.filter((line) => /^\d+ pipetrain stage \d+\/\d+ of \S+$/.test(line)).map((line) => Number(line.split(' ')[0]));
-  } catch {
-    return [];
   }
 }
 

@@ -1,11 +1,12 @@
 // Recovery time: SIGKILL of one stage of a running `pipetrain train` → the first step completed
 // after every stage restarted from the last committed checkpoint. Median of several runs.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { activeStagePids } from '../stage/process-title.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/pipetrain.js', import.meta.url));
 
@@ -28,9 +29,7 @@ async function oneRun(jobFile: string, overrides: string[], killAtStep: number, 
     createInterface({ input: child.stderr }).on('line', (line) => {
       const step = /^step (\d+)\//.exec(line)?.[1];
       if (!killedAt && step !== undefined && Number(step) >= killAtStep) {
-        // Active stages only, by process title (the standby set is "… (standby)" or still booting).
-        const pids = execFileSync('pgrep', ['-a', '-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n')
-          .filter((line) => /^\d+ pipetrain stage \d+\/\d+ of \S+$/.test(line)).map((line) => Number(line.split(' ')[0]));
+        const pids = activeStagePids(child.pid!);
         killedAt = performance.now();
         process.kill(pids[victimIndex % pids.length]!, 'SIGKILL');
       } else if (killedAt && line.includes('Resumed from step')) {

@@ -11,6 +11,7 @@ import { connectLink, LinkClosedError, listenLink, type Link } from '../transpor
 import { CHECKPOINT_DIR_ENV, CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig, type StageToSupervisor, type SupervisorToStage } from './protocol.ts';
 import { createStageCheckpointing } from './checkpointing.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { stageTitle } from './process-title.ts';
 import { watchPeer } from './peer-watchdog.ts';
 import { agreeOnResumeStep } from './resume-agreement.ts';
 
@@ -35,13 +36,12 @@ async function main(): Promise<void> {
   const data = await loadJobData(job.spec, config.baseDir);
   // A standby stage (started ahead of a failure by the local supervisor) waits here, booted.
   // The process title tells `ps` (and the tests) which stage a process is, and whether it is active.
-  const title = `pipetrain stage ${stage + 1}/${partition.length} of ${job.metadata.name}`;
   if (config.waitForStart) {
-    process.title = `${title} (standby)`;
+    process.title = stageTitle(stage, partition.length, job.metadata.name, true);
     void report({ type: 'ready', stage });
     await supervisorMessage('start');
   }
-  process.title = title;
+  process.title = stageTitle(stage, partition.length, job.metadata.name);
   const linkOptions = { token, maxPayloadBytes: maxBoundaryBytes(job.spec, partition) };
   const server = stage > 0 ? await listenLink({ ...linkOptions, ...metrics.linkEvents('upstream'), host: config.listenHost, port: config.listenPort, log: log.link }) : undefined;
   // /status also carries the newest checkpoint this stage saw committed (the operator shows it).

@@ -50,9 +50,7 @@ export async function trainSingleProcess(spec: PipelineJobSpec, data: SplitDatas
     losses.push(loss);
     stepSeconds.push((performance.now() - started) / 1000);
   }
-  const weights = model.layers.flatMap((layer) =>
-    layer.weights.map((w) => ({ name: w.name, layerIndex: layer.index, data: w.variable.dataSync() as Float32Array })),
-  );
+  const weights = model.weightBytes();
   optimizer.dispose();
   model.weights.forEach((w) => w.variable.dispose());
   return { weights, losses, stepSeconds };

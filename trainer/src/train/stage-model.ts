@@ -4,6 +4,7 @@
 // per in-flight micro-batch. The last stage computes forward, loss and backward in one tape.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ApplyContext, Layer, NamedVariable } from '../model/layers.ts';
+import type { WeightBytes } from './digest.ts';
 import { computeLoss, type LossName } from './loss.ts';
 
 export interface StageGradients {
@@ -27,6 +28,11 @@ export class StageModel {
     private readonly lossScale: number,
   ) {
     this.weights = layers.flatMap((layer) => layer.weights);
+  }
+
+  /** Current values of the stage's weights, for the digest and the supervisor (copied out of the backend). */
+  weightBytes(): WeightBytes[] {
+    return this.layers.flatMap((layer) => layer.weights.map((w) => ({ name: w.name, layerIndex: layer.index, data: w.variable.dataSync() as Float32Array })));
   }
 
   /** Forward pass without a tape, for sending activations downstream (and for evaluation). */

@@ -57,7 +57,7 @@ export function createStageSession(setup: StageSetup): StageSession {
     spec,
     plan,
     range,
-    weights: () => model.layers.flatMap((layer) => layer.weights.map((w) => ({ name: w.name, layerIndex: layer.index, data: w.variable.dataSync() as Float32Array }))),
+    weights: () => model.weightBytes(),
     dispose: () => {
       optimizer.dispose();
       model.weights.forEach((w) => w.variable.dispose());
