@@ -198,7 +198,7 @@ export class Controller {
     return {
       now: Date.now(),
       actions: childActions(this.options.apis),
-      nodes: { node: (n) => this.nodes.cache.get(n), lease: (n) => this.leases.cache.get(n, NODE_LEASE_NAMESPACE) },
+      nodes: { node: (n) => this.nodes.cache.get(n), lease: (n) => this.leases.cache.get(n, NODE_LEASE_NAMESPACE), leases: () => this.leases.cache.list() },
       progress: (namespace, name) => this.poller.get(namespace, name),
       defaultImage: this.options.defaultImage,
       stageCommand: this.options.stageCommand,

@@ -96,9 +96,10 @@ test('NotReady node → NodeNotReady restart', async () => {
 });
 
 test('a healthy lease schedules a re-check when it would expire', async () => {
-  const env = testEnv({ leases: [0, 1, 2].map((i) => nodeLease(`node-${i}`, 5000)) });
+  // Ages count from the newest renewal (node-0's): node-1 and node-2 are 4 s behind it.
+  const env = testEnv({ leases: [nodeLease('node-0', 1000), nodeLease('node-1', 5000), nodeLease('node-2', 5000)] });
   const draft = await reconcileJob(jobObject((s) => (s.failurePolicy = { nodeFailureSeconds: 15 })), [0, 1, 2].map((i) => stagePod(i, 'Ready')), env);
-  assert.equal(draft.requeueAfterMs, 10_100);
+  assert.equal(draft.requeueAfterMs, 11_100);
 });
 
 test('all stages exit 0 → Succeeded at the last step; the next pass deletes the pods', async () => {

@@ -32,3 +32,21 @@ test('a stale pod on a healthy node changes nothing', async () => {
   assert.equal(waiting.status.avoidNodes, undefined);
   assert.deepEqual(waiting.status.lastFailure, failed.status.lastFailure);
 });
+
+test('a stale pod whose end its node reported does not get that node blamed, even when the node looks late too', async () => {
+  const env = testEnv({ leases: [0, 1, 2].map((i) => nodeLease(`node-${i}`, 1000)) });
+  const failed = await reconcileJob(jobObject((s) => (s.failurePolicy = { nodeFailureSeconds: 5 })), [stagePod(0, { exit: 3 }), stagePod(1, 'Ready'), stagePod(2, { exit: 3 })], env);
+  assert.equal(failed.status.lastFailure?.reason, 'PeerLost');
+  // node-0 reported stage 0's exit, then fell a little behind; node-1 (stage 1, never reported) is silent longer.
+  const late = testEnv({ leases: [nodeLease('node-0', 7000), nodeLease('node-1', 9000), nodeLease('node-2', 0)] });
+  const stale = [stagePod(0, { exit: 3 }), stagePod(1, 'Deleting')];
+  const blamed = await reconcileJob(jobObject((s) => (s.failurePolicy = { nodeFailureSeconds: 5 }), failed.status), stale, late);
+  assert.deepEqual(blamed.status.avoidNodes, ['node-1']);
+  assert.equal(blamed.status.lastFailure?.node, 'node-1');
+  // Only node-0 looks late, and its pod's exit was reported: nobody is blamed, the stale pods go.
+  const onlyReported = testEnv({ leases: [nodeLease('node-0', 7000), nodeLease('node-1', 0), nodeLease('node-2', 0)] });
+  const kept = await reconcileJob(jobObject((s) => (s.failurePolicy = { nodeFailureSeconds: 5 }), failed.status), [stagePod(0, { exit: 3 })], onlyReported);
+  assert.equal(kept.status.avoidNodes, undefined);
+  assert.equal(kept.status.lastFailure?.reason, 'PeerLost');
+  assert.ok(onlyReported.actions.calls.includes('delete pod tiny-stage-0 force'), 'its deletion is still forced: the node may not confirm it');
+});

@@ -1,10 +1,13 @@
 // Gang restart: when the failure policy finds a broken attempt, every pod of it goes (forced when
 // its node is gone), the next attempt starts after a back-off and avoids the failed node. Permanent
 // failures and spent maxRestarts fail the job instead.
+import type * as k8s from '@kubernetes/client-node';
 import { Conditions, Labels, Reasons } from './constants.ts';
 import { deletePods, type JobContext } from './context.ts';
 import { detectFailure, restartDelayMs } from './failure-policy.ts';
 import { fail } from './lifecycle.ts';
+import type { NodeProblem, NodeVerdict } from './node-health.ts';
+import { podState } from './pod-state.ts';
 
 /** Pods of earlier attempts must be gone before the next attempt's pods (same names) are created. */
 export async function removeStalePods(ctx: JobContext): Promise<boolean> {
@@ -30,33 +33,45 @@ function blameDeadNode(ctx: JobContext): boolean {
   const { status } = ctx.draft;
   const failure = status.lastFailure;
   if (!failure || failure.recoveredAt) return false;
+  const suspect = deadNodeSuspect(ctx);
+  if (!suspect) return false;
+  const { pod, node, verdict } = suspect;
   let changed = false;
-  for (const pod of ctx.stale) {
-    const node = pod?.spec?.nodeName;
-    const verdict = node ? ctx.verdict(node) : undefined;
-    if (!node || !verdict?.problem) continue;
-    if (!status.avoidNodes?.includes(node)) {
-      status.avoidNodes = [...(status.avoidNodes ?? []), node];
-      changed = true;
-    }
-    if (failure.reason === Reasons.PeerLost) {
-      changed = true;
-      const stage = Number(pod?.metadata?.labels?.[Labels.stage]);
-      status.lastFailure = {
-        ...failure,
-        stage: Number.isInteger(stage) ? stage : undefined,
-        pod: pod?.metadata?.name,
-        node,
-        reason: verdict.problem,
-        message: `${verdict.message ?? verdict.problem} (its neighbours lost it first)`,
-        exitCode: undefined,
-        failedAt: verdict.failedAt !== undefined ? new Date(verdict.failedAt).toISOString() : failure.failedAt,
-      };
-      ctx.draft.event('Warning', verdict.problem, `${status.lastFailure.message}: the next attempt avoids node ${node}`);
-    }
-    return changed;
+  if (!status.avoidNodes?.includes(node)) {
+    status.avoidNodes = [...(status.avoidNodes ?? []), node];
+    changed = true;
   }
-  return false;
+  if (failure.reason === Reasons.PeerLost) {
+    changed = true;
+    const stage = Number(pod.metadata?.labels?.[Labels.stage]);
+    status.lastFailure = {
+      ...failure,
+      stage: Number.isInteger(stage) ? stage : undefined,
+      pod: pod.metadata?.name,
+      node,
+      reason: verdict.problem,
+      message: `${verdict.message ?? verdict.problem} (its neighbours lost it first)`,
+      exitCode: undefined,
+      failedAt: verdict.failedAt !== undefined ? new Date(verdict.failedAt).toISOString() : failure.failedAt,
+    };
+    ctx.draft.event('Warning', verdict.problem, `${status.lastFailure.message}: the next attempt avoids node ${node}`);
+  }
+  return changed;
+}
+
+/**
+ * The stale pod whose node is judged dead, the one silent the longest if several are. A pod whose
+ * end its node reported (Succeeded, Failed) is no suspect: that node was alive after the failure.
+ */
+function deadNodeSuspect(ctx: JobContext): { pod: k8s.V1Pod; node: string; verdict: NodeVerdict & { problem: NodeProblem } } | undefined {
+  const suspects = ctx.stale.flatMap((pod) => {
+    const node = pod.spec?.nodeName;
+    const state = podState(pod);
+    if (!node || state === 'Failed' || state === 'Succeeded') return [];
+    const verdict = ctx.verdict(node);
+    return verdict.problem ? [{ pod, node, verdict: { ...verdict, problem: verdict.problem } }] : [];
+  });
+  return suspects.sort((a, b) => (a.verdict.failedAt ?? Infinity) - (b.verdict.failedAt ?? Infinity))[0];
 }
 
 /** A failed attempt → Failed, or Restarting with all its pods deleted. True when one was found. */

@@ -75,7 +75,7 @@ export function testEnv(options: { nodes?: k8s.V1Node[]; leases?: k8s.V1Lease[];
   return {
     now: options.now ?? NOW,
     actions: recordingActions(),
-    nodes: { node: (n) => nodes.find((x) => x.metadata?.name === n), lease: (n) => leases.find((x) => x.metadata?.name === n) },
+    nodes: { node: (n) => nodes.find((x) => x.metadata?.name === n), lease: (n) => leases.find((x) => x.metadata?.name === n), leases: () => leases },
     progress: () => undefined,
     defaultImage: 'img:1',
     stageCommand: ['node', 'stage'],
