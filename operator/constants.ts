@@ -1,6 +1,8 @@
 // Label keys, condition types, reasons and defaults shared by the operator's modules: one place,
 // so the pod builder, the reconcile steps, the tests and the docs use the same words.
 
+import { Conditions, Phases } from '../trainer/src/spec/status-schema.ts';
+
 export const GROUP = 'pipetrain.io';
 export const FIELD_MANAGER = 'pipetrain-operator';
 export const CONTROLLER_NAME = 'pipelinejob';
@@ -18,19 +20,8 @@ export const Labels = {
 export const APP_NAME = 'pipetrain';
 export const MANAGED_BY = 'pipetrain-operator';
 
-/** Condition types on status.conditions (Kubernetes API conventions: PascalCase). */
-export const Conditions = {
-  Created: 'Created',
-  Running: 'Running',
-  Restarting: 'Restarting',
-  Succeeded: 'Succeeded',
-  Failed: 'Failed',
-  Suspended: 'Suspended',
-} as const;
+export { Conditions, Phases };
 export type ConditionType = (typeof Conditions)[keyof typeof Conditions];
-
-/** status.phase, for printer columns (conditions carry the detail). */
-export const Phases = ['Pending', 'Running', 'Restarting', 'Succeeded', 'Failed', 'Suspended'] as const;
 export type Phase = (typeof Phases)[number];
 
 /** Reasons on conditions and events: one CamelCase word each. */

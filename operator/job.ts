@@ -50,9 +50,6 @@ export function validateJob(object: PipelineJobObject): ValidatedJob {
   } catch (error) {
     return { ok: false, message: `cannot partition the model: ${(error as Error).message}` };
   }
-  if (spec.checkpoint?.persistentVolumeClaim && spec.checkpoint.volumeClaimTemplate) {
-    return { ok: false, message: 'spec.checkpoint: give persistentVolumeClaim or volumeClaimTemplate, not both' };
-  }
   if ((spec.checkpoint?.persistentVolumeClaim || spec.checkpoint?.volumeClaimTemplate) && !spec.checkpoint.path.startsWith('/')) {
     return { ok: false, message: `spec.checkpoint.path must be an absolute path (where the claim is mounted), got ${JSON.stringify(spec.checkpoint.path)}` };
   }

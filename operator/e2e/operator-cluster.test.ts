@@ -6,7 +6,11 @@ import type { ClusterClient } from '../../test/cluster/control.ts';
 import { useCluster } from '../../test/cluster/harness.ts';
 import { waitFor } from '../../test/cluster/util.ts';
 import type { RunningOperator } from '../main.ts';
-import { claimCheckpoint, createJob, getJob, installCrd, localDigest, stagePods, startOperator, tinyJob, waitForJob } from './helpers.ts';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { broken } from '../../trainer/src/spec/broken-jobs.ts';
+import { API_GROUP, API_VERSION, PLURAL } from '../../trainer/src/spec/schema.ts';
+import { claimCheckpoint, createJob, getJob, installCrd, localDigest, patchJobSpec, stagePods, startOperator, tinyJob, waitForJob } from './helpers.ts';
 
 const cluster = useCluster();
 // Not sharedOperator(): one test here stops the operator and starts another in its place.
@@ -46,16 +50,70 @@ cluster.test('the tiny job runs as 3 stage pods to Succeeded; status shows the f
   await waitFor('stage pods cleaned up after success', async () => (await stagePods(client, namespace, 'tiny')).length === 0, 30_000);
 });
 
-cluster.test('an invalid job is rejected by the API server, and a job the schema cannot catch gets InvalidSpec', async ({ client, namespace }) => {
+// Broken jobs of `pipetrain validate`'s table that the CRD's schema or its CEL rules must also catch.
+const REJECTED_BY_THE_API_SERVER: Record<string, RegExp> = {
+  'zero micro-batches': /spec\.pipeline\.microBatches/,
+  'string instead of integer': /spec\.data\.batchSize/,
+  'unknown schedule': /spec\.pipeline\.schedule/,
+  'metrics port too high': /spec\.metricsPort/,
+  'empty layer list': /spec\.model\.layers/,
+  'misspelled section': /unknown field "spec\.pipline"/,
+  'more stages than layers': /spec\.pipeline\.stages: Invalid value: .*must be <= the number of layers/,
+  'partition not summing to the layer count': /spec\.pipeline\.partition: Invalid value: .*must sum to the number of layers/,
+  'both stages and partition': /spec\.pipeline: Invalid value: .*give either spec\.pipeline\.stages or spec\.pipeline\.partition, not both/,
+  'both steps and epochs': /spec\.training: Invalid value: .*give either spec\.training\.steps or spec\.training\.epochs, not both/,
+  'batch not divisible into micro-batches': /spec\.data\.batchSize: Invalid value: .*must be divisible by spec\.pipeline\.microBatches/,
+  'both a claim and a claim template': /spec\.checkpoint: Invalid value: .*not both/,
+};
+
+/** The API server's Status message of a failed client-node call. */
+const statusMessage = (error: { body?: string }): string => String((JSON.parse(error.body ?? '{}') as { message?: string }).message);
+
+cluster.test('the API server rejects broken jobs with the field and the reason (schema and CEL), and a job only the operator can judge gets InvalidSpec', async ({ client, namespace }) => {
   await ensureOperator(client);
-  await assert.rejects(createJob(client, namespace, tinyJob('bad', (s) => ((s.pipeline as Record<string, unknown>).microBatches = 0))), /microBatches/);
-  // 3 does not divide 20 (batchSize): only the semantic checks see that.
-  await createJob(client, namespace, tinyJob('uneven', (s) => ((s.pipeline as Record<string, unknown>).microBatches = 3)));
-  const job = await waitForJob(client, namespace, 'uneven', 'Failed', (j) => j.status?.phase === 'Failed');
+  const api = client.kc.makeApiClient(CustomObjectsApi);
+  for (const [name, expected] of Object.entries(REJECTED_BY_THE_API_SERVER)) {
+    const job = broken.find((b) => b.name === name);
+    assert.ok(job, `no broken job named ${name}`);
+    const body = parse(job.yaml) as Record<string, unknown>;
+    const created = api.createNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL, namespace, body, fieldValidation: 'Strict' });
+    await assert.rejects(created, (error: { body?: string }) => (assert.match(statusMessage(error), expected, name), true));
+  }
+  assert.equal((await api.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL, namespace }) as { items: unknown[] }).items.length, 0, 'nothing was stored');
+  // A crossentropy loss on a last layer without softmax: only the model checks see that.
+  await createJob(client, namespace, tinyJob('linear', (s) => (((s.model as { layers: Record<string, unknown>[] }).layers.at(-1) as Record<string, unknown>).activation = 'linear')));
+  const job = await waitForJob(client, namespace, 'linear', 'Failed', (j) => j.status?.phase === 'Failed');
   const failed = job.status?.conditions?.find((c) => c.type === 'Failed');
   assert.equal(failed?.reason, 'InvalidSpec');
-  assert.match(failed?.message ?? '', /batchSize/);
-  assert.equal((await stagePods(client, namespace, 'uneven')).length, 0);
+  assert.match(failed?.message ?? '', /must apply softmax/);
+  assert.equal((await stagePods(client, namespace, 'linear')).length, 0);
+});
+
+cluster.test('update rules: what defines the run is immutable, the pod layout changes only while suspended, suspend and deadlines any time', async ({ client, namespace }) => {
+  await installCrd(client);
+  // No operator: these are the API server's decisions alone.
+  await createJob(client, namespace, tinyJob('frozen'));
+  const rejected = async (spec: Record<string, unknown>, expected: RegExp) => {
+    await assert.rejects(patchJobSpec(client, namespace, 'frozen', spec), (error: Error) => (assert.match(error.message, expected, JSON.stringify(spec)), true));
+  };
+  const layers = tinyJob('x').spec as { model: { layers: Record<string, unknown>[] } };
+  layers.model.layers[0]!.units = 32;
+  await rejected({ model: layers.model }, /spec\.model: Forbidden: spec\.model is immutable/);
+  await rejected({ training: { steps: 99 } }, /spec\.training: Forbidden: spec\.training is immutable/);
+  await rejected({ pipeline: { microBatches: 2 } }, /spec\.pipeline\.microBatches is immutable/);
+  await rejected({ checkpoint: { path: '/ckpt' } }, /spec\.checkpoint is immutable/);
+  await rejected({ pipeline: { stages: 2 } }, /change only while the job is suspended/);
+  await rejected({ image: 'other:1' }, /change only while the job is suspended/);
+  await patchJobSpec(client, namespace, 'frozen', { activeDeadlineSeconds: 600, failurePolicy: { maxRestarts: 5 } });
+  // Suspend and re-lay-out in one update; then resume.
+  await patchJobSpec(client, namespace, 'frozen', { suspend: true, pipeline: { stages: 2 }, image: 'other:1' });
+  await patchJobSpec(client, namespace, 'frozen', { suspend: false });
+  const spec = (await getJob(client, namespace, 'frozen')).spec as { pipeline: { stages?: number }; training: { steps?: number }; image?: string; activeDeadlineSeconds?: number };
+  assert.equal(spec.pipeline.stages, 2);
+  assert.equal(spec.image, 'other:1');
+  assert.equal(spec.activeDeadlineSeconds, 600);
+  assert.equal(spec.training.steps, 12, 'the rejected updates changed nothing');
+  await rejected({ metricsPort: 9500 }, /change only while the job is suspended/);
 });
 
 cluster.test('killing a stage pod mid-training restarts all stages once, resumes from the checkpoint, and ends with the digest of `pipetrain train`', async ({ client, namespace }) => {

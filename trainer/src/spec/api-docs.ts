@@ -1,5 +1,6 @@
 // docs/api.md: the PipelineJob reference, one table per object, rendered from the same JSON Schema
 // as the CRD (before unions are merged, so each layer and dataset type gets its own table).
+import { ALWAYS_CHANGEABLE, CHANGEABLE_WHILE_SUSPENDED, IMMUTABLE } from './crd-rules.ts';
 import { pipelineJobJsonSchema, type JsonSchema } from './json-schema.ts';
 import { API_GROUP, API_VERSION, KIND, SHORT_NAME } from './schema.ts';
 
@@ -21,6 +22,13 @@ export function renderApiDocs(): string {
     'Defaults are filled in when a job is loaded. Besides the per-field rules below, `validate` checks that fields agree: stages <= layers,',
     'partition sums to the layer count, batchSize divisible by microBatches, steps or epochs (not both), layer shapes, a softmax last',
     'layer for crossentropy losses, and it rejects `batchNormalization` (not exact under micro-batching; use `layerNormalization`).',
+    'On Kubernetes the API server checks the cross-field rules CEL can express (all of the above but the model checks) when a job is created.',
+    '',
+    '**Updating a job.** The API server enforces these rules on every update:',
+    `- never changeable (they define the training run; create a new job instead): ${list(IMMUTABLE)};`,
+    `- changeable only while \`suspend\` is true (in the same or an earlier update); they apply when the job resumes: ${list(CHANGEABLE_WHILE_SUSPENDED)}.`,
+    '  The checkpoint is stored per layer, so a job may resume on a different number of stages and still ends with the same weights;',
+    `- changeable at any time: ${list(ALWAYS_CHANGEABLE)}.`,
     '',
   ];
   return [...intro, ...collectSections('PipelineJob', pipelineJobJsonSchema()).map(renderSection)].join('\n');
@@ -84,4 +92,8 @@ function text(value: unknown): string {
 
 function escape(value: string): string {
   return value.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function list(fields: readonly string[]): string {
+  return fields.map((field) => `\`spec.${field}\``).join(', ');
 }

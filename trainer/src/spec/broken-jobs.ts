@@ -51,6 +51,11 @@ export const broken: BrokenJob[] = [
   { name: 'more stages than layers', yaml: jobYaml({ 'spec.pipeline.stages': 4 }), expect: 'spec.pipeline.stages: must be <= the number of layers (3), got 4' },
   { name: 'partition not summing to the layer count', yaml: jobYaml({ 'spec.pipeline.stages': undefined, 'spec.pipeline.partition': [1, 1] }), expect: 'spec.pipeline.partition: layer counts must sum to the number of layers (3), got 1 + 1 = 2' },
   { name: 'both stages and partition', yaml: jobYaml({ 'spec.pipeline.partition': [2, 1] }), expect: 'spec.pipeline: give either stages (2) or partition (2 stages), not both' },
+  {
+    name: 'both a claim and a claim template',
+    yaml: jobYaml({ 'spec.checkpoint': { path: '/ckpt', persistentVolumeClaim: { claimName: 'c' }, volumeClaimTemplate: { storage: '1Gi' } } }),
+    expect: 'spec.checkpoint: give either persistentVolumeClaim or volumeClaimTemplate, not both',
+  },
   { name: 'both steps and epochs', yaml: jobYaml({ 'spec.training.epochs': 3 }), expect: 'spec.training: give either steps (100) or epochs (3), not both' },
   { name: 'batch not divisible into micro-batches', yaml: jobYaml({ 'spec.data.batchSize': 30 }), expect: 'spec.data.batchSize: must be divisible by spec.pipeline.microBatches (4) so micro-batches are equal, got 30' },
   { name: 'conv2d on a rank-1 input', yaml: jobYaml({ 'spec.model.layers': [conv, { type: 'flatten' }, softmax] }), expect: 'spec.model.layers[0]: conv2d needs a rank-3 input [height, width, channels], got [784] (rank 1)' },

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ALWAYS_CHANGEABLE, CHANGEABLE_WHILE_SUSPENDED, IMMUTABLE } from './crd-rules.ts';
 import { buildCrd } from './crd.ts';
 import { staleFiles } from './generate-crd.ts';
 import { parsePipelineJobYaml } from './load.ts';
@@ -53,10 +54,13 @@ void test('no unions, const, $schema or closed objects remain', () => {
   }
 });
 
-void test('metadata is only typed and status preserves unknown fields', () => {
+void test('metadata is only typed; status is typed down to its leaves', () => {
   const properties = openApiSchema().properties as Record<string, Node>;
   assert.deepEqual(properties.metadata, { type: 'object' });
-  assert.equal(properties.status?.['x-kubernetes-preserve-unknown-fields'], true);
+  const status = properties.status as Node;
+  assert.equal(status['x-kubernetes-preserve-unknown-fields'], undefined);
+  assert.ok(walk(status).every(([, node]) => node['x-kubernetes-preserve-unknown-fields'] === undefined));
+  assert.deepEqual(Object.keys((status.properties as Record<string, Node>).lastFailure?.properties as Node).sort(), ['attempt', 'detectedAt', 'exitCode', 'failedAt', 'lostSteps', 'message', 'node', 'pod', 'reason', 'recoveredAt', 'stage', 'stepAtFailure']);
 });
 
 void test('CRD defaults equal the defaults the loader fills in', () => {
@@ -71,4 +75,16 @@ void test('CRD defaults equal the defaults the loader fills in', () => {
     checked++;
   }
   assert.ok(checked > 20, `only ${checked} defaults checked`);
+});
+
+void test('every spec field has an update rule: immutable, changeable while suspended, or always changeable', () => {
+  const spec = (openApiSchema().properties as Record<string, Node>).spec as Node;
+  const fields = Object.entries(spec.properties as Record<string, Node>).flatMap(([key, node]) =>
+    key === 'pipeline' ? Object.keys(node.properties as Node).map((child) => `pipeline.${child}`) : [key],
+  );
+  const classified = [...IMMUTABLE, ...CHANGEABLE_WHILE_SUSPENDED, ...ALWAYS_CHANGEABLE];
+  assert.deepEqual([...fields].sort(), [...classified].sort(), 'a spec field was added or removed: decide its update rule in crd-rules.ts');
+  const rules = spec['x-kubernetes-validations'] as { rule: string; message: string }[];
+  for (const field of IMMUTABLE) assert.ok(rules.some((r) => r.message.startsWith(`spec.${field} is immutable`)), field);
+  assert.ok(rules.every((r) => !ALWAYS_CHANGEABLE.some((field) => r.rule.includes(`self.${field}`) && field !== 'suspend')), 'no rule holds an always-changeable field');
 });

@@ -1,12 +1,12 @@
 // The PipelineJob CustomResourceDefinition, rendered from the zod schema.
 import { stringify } from 'yaml';
-import { pipelineJobJsonSchema } from './json-schema.ts';
+import { specValidations } from './crd-rules.ts';
+import { jobStatusJsonSchema, pipelineJobJsonSchema, type JsonSchema } from './json-schema.ts';
 import { API_GROUP, API_VERSION, KIND, PLURAL, SHORT_NAME } from './schema.ts';
 import { toStructural } from './structural.ts';
 
 export const CRD_PATH = `crds/${API_GROUP}_${PLURAL}.yaml`;
 
-// Status fields are written by the operator (a later issue); the columns name the planned ones.
 const printerColumns = [
   { name: 'Status', type: 'string', jsonPath: '.status.phase', description: 'Phase of the job.' },
   { name: 'Stages', type: 'string', jsonPath: '.status.stagesReady', description: 'Ready stages over all stages, e.g. 3/4.' },
@@ -15,6 +15,13 @@ const printerColumns = [
   { name: 'Restarts', type: 'integer', jsonPath: '.status.restarts', description: 'Restarts from a checkpoint so far.' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];
+
+function openApiSchema(): JsonSchema {
+  const schema = toStructural(pipelineJobJsonSchema(), jobStatusJsonSchema());
+  const spec = (schema.properties as Record<string, JsonSchema>).spec as JsonSchema;
+  spec['x-kubernetes-validations'] = specValidations();
+  return schema;
+}
 
 export function buildCrd(): object {
   return {
@@ -37,7 +44,7 @@ export function buildCrd(): object {
           name: API_VERSION,
           served: true,
           storage: true,
-          schema: { openAPIV3Schema: toStructural(pipelineJobJsonSchema()) },
+          schema: { openAPIV3Schema: openApiSchema() },
           subresources: { status: {} },
           additionalPrinterColumns: printerColumns,
         },

@@ -1,5 +1,9 @@
 // The `spec.data` part of the PipelineJob schema: dataset, batching, validation split, shuffling.
 import { z } from 'zod';
+import { MAX_RANK } from './model-schema.ts';
+
+/** Linux PATH_MAX. */
+export const MAX_PATH_LENGTH = 4096;
 
 const MnistDataset = z
   .strictObject({
@@ -15,6 +19,7 @@ const SyntheticDataset = z
     featureShape: z
       .array(z.int().min(1))
       .min(1)
+      .max(MAX_RANK)
       .describe('featureShape: shape of one sample, without the batch dimension; must equal spec.model.inputShape. Required.'),
     classes: z
       .int()
@@ -29,9 +34,10 @@ const FileDataset = z
     path: z
       .string()
       .min(1)
+      .max(MAX_PATH_LENGTH)
       .describe('path: the data file; a relative path is resolved against the folder of the job file. Required.'),
     format: z.enum(['csv', 'jsonl']).describe('format: "csv" (header row, numeric columns) or "jsonl" (one JSON object per line). Required.'),
-    labelField: z.string().min(1).default('label').describe('labelField: column or key holding the label; every other one is a feature. Default "label".'),
+    labelField: z.string().min(1).max(253).default('label').describe('labelField: column or key holding the label; every other one is a feature. Default "label".'),
   })
   .describe('A CSV or JSON Lines file.');
 

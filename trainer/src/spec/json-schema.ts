@@ -3,6 +3,7 @@
 // defaults are optional, and the defaults appear as `default`.
 import { z } from 'zod';
 import { PipelineJobSchema } from './schema.ts';
+import { JobStatusSchema } from './status-schema.ts';
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -12,6 +13,11 @@ const SAFE_INTEGER_BOUNDS = new Set([Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_IN
 export function pipelineJobJsonSchema(): JsonSchema {
   const raw = z.toJSONSchema(PipelineJobSchema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as JsonSchema;
   return clean(raw) as JsonSchema;
+}
+
+/** The status the operator writes (output side: what is stored). */
+export function jobStatusJsonSchema(): JsonSchema {
+  return clean(z.toJSONSchema(JobStatusSchema, { target: 'openapi-3.0', io: 'output' })) as JsonSchema;
 }
 
 function clean(node: unknown): unknown {

@@ -11,6 +11,7 @@ export const ActivationSchema = z
 const name = z
   .string()
   .min(1)
+  .max(63)
   .optional()
   .describe('name: optional label for logs and metrics. Default: "<type>_<index>".');
 const padding = z
@@ -109,16 +110,22 @@ export const LossSchema = z
     'loss: categoricalCrossentropy (one-hot labels), sparseCategoricalCrossentropy (integer labels) or meanSquaredError. Crossentropy is computed on probabilities, so the last layer must end in softmax. Required.',
   );
 
+// Bounds the API server needs to price its CEL rules (see crd-rules.ts); far above real models.
+export const MAX_LAYERS = 256;
+export const MAX_RANK = 8;
+
 export const ModelSchema = z
   .strictObject({
     inputShape: z
       .array(positiveInt)
       .min(1)
-      .describe('inputShape: shape of one input sample, without the batch dimension, e.g. [784] or [28, 28, 1]. Required.'),
+      .max(MAX_RANK)
+      .describe(`inputShape: shape of one input sample, without the batch dimension, e.g. [784] or [28, 28, 1]; at most ${MAX_RANK} dimensions. Required.`),
     layers: z
       .array(LayerSchema)
       .min(1)
-      .describe('layers: the ordered layers of the model; stages hold contiguous slices of this list. Required, at least 1.'),
+      .max(MAX_LAYERS)
+      .describe(`layers: the ordered layers of the model; stages hold contiguous slices of this list. Required, 1 to ${MAX_LAYERS}.`),
     loss: LossSchema,
   })
   .describe('model: the network to train and its loss.');

@@ -1,18 +1,28 @@
 // Parts of the PipelineJob spec used by the operator (pods, checkpoints, restarts).
 // The local runner ignores them; they are defined here so every job file validates the same way.
 import { z } from 'zod';
+import { MAX_PATH_LENGTH } from './data-schema.ts';
 
-const stringMap = (description: string) => z.record(z.string(), z.string()).describe(description);
+// Bounds (entries, lengths) let the API server price the CEL rules that compare these fields.
+/** A map of at most `max` entries (zod checks it; `maxProperties` tells the CRD). */
+function boundedMap<V extends z.ZodType>(value: V, max: number) {
+  return z
+    .record(z.string(), value)
+    .refine((map) => Object.keys(map).length <= max, `must have at most ${max} entries`)
+    .meta({ maxProperties: max });
+}
+
+const stringMap = (description: string) => boundedMap(z.string().max(253), 64).describe(description);
 
 // Kubernetes quantities may be written as numbers (`cpu: 2`); they are kept as strings.
 const QuantitySchema = z
-  .union([z.string(), z.number()])
+  .union([z.string().max(64), z.number()])
   .transform(String)
   .describe('A Kubernetes quantity, e.g. "500m", "2Gi" or 1.');
 
 export const CheckpointSchema = z
   .strictObject({
-    path: z.string().min(1).describe('path: folder (or volume mount) where checkpoints are written. Required.'),
+    path: z.string().min(1).max(MAX_PATH_LENGTH).describe('path: folder (or volume mount) where checkpoints are written. Required.'),
     everySteps: z.int().min(1).default(100).describe('everySteps: optimizer steps between checkpoints. Default 100.'),
     keep: z.int().min(1).default(3).describe('keep: number of most recent checkpoints kept, >= 1. Default 3.'),
     persistentVolumeClaim: z
@@ -23,8 +33,8 @@ export const CheckpointSchema = z
       .describe('persistentVolumeClaim: operator only: an existing claim mounted at path on every stage pod; it is never deleted by the operator. Give this or volumeClaimTemplate, not both.'),
     volumeClaimTemplate: z
       .strictObject({
-        accessModes: z.array(z.string()).max(4).optional().describe('accessModes: access modes of the claim. Default ["ReadWriteMany"].'),
-        storageClassName: z.string().optional().describe('storageClassName: storage class of the claim. Default: the cluster default.'),
+        accessModes: z.array(z.string().max(32)).max(4).optional().describe('accessModes: access modes of the claim. Default ["ReadWriteMany"].'),
+        storageClassName: z.string().max(253).optional().describe('storageClassName: storage class of the claim. Default: the cluster default.'),
         storage: QuantitySchema.describe('storage: requested size, e.g. "1Gi". Required.'),
         deleteWithJob: z.boolean().optional().describe('deleteWithJob: delete the claim (and the checkpoints) when the job is deleted. Default false: checkpoints are the user\'s data and are kept.'),
       })
@@ -46,12 +56,10 @@ export const FailurePolicySchema = z
 
 const ResourcesSchema = z
   .strictObject({
-    requests: z
-      .record(z.string(), QuantitySchema)
+    requests: boundedMap(QuantitySchema, 16)
       .optional()
       .describe('requests: minimum resources per stage pod, e.g. {cpu: "1", memory: "2Gi"}.'),
-    limits: z
-      .record(z.string(), QuantitySchema)
+    limits: boundedMap(QuantitySchema, 16)
       .optional()
       .describe('limits: maximum resources per stage pod, e.g. {"nvidia.com/gpu": 1}.'),
   })
@@ -59,10 +67,10 @@ const ResourcesSchema = z
 
 const TolerationSchema = z
   .strictObject({
-    key: z.string().optional().describe('key: taint key the toleration applies to; empty matches all keys.'),
+    key: z.string().max(316).optional().describe('key: taint key the toleration applies to; empty matches all keys.'),
     operator: z.enum(['Exists', 'Equal']).optional().describe('operator: "Exists" or "Equal". Default (Kubernetes): Equal.'),
-    value: z.string().optional().describe('value: taint value to match with operator Equal.'),
-    effect: z.string().optional().describe('effect: taint effect to match: NoSchedule, PreferNoSchedule or NoExecute; empty matches all.'),
+    value: z.string().max(63).optional().describe('value: taint value to match with operator Equal.'),
+    effect: z.string().max(32).optional().describe('effect: taint effect to match: NoSchedule, PreferNoSchedule or NoExecute; empty matches all.'),
     tolerationSeconds: z
       .int()
       .min(0)
@@ -85,7 +93,7 @@ export const podFields = {
     .min(0)
     .optional()
     .describe('ttlSecondsAfterFinished: operator only: seconds after the job finished (Succeeded or Failed) when the operator deletes it. Default: kept.'),
-  image: z.string().min(1).optional().describe('image: container image of the stage pods. Default: chosen by the operator.'),
+  image: z.string().min(1).max(1024).optional().describe('image: container image of the stage pods. Default: chosen by the operator.'),
   metricsPort: z
     .int()
     .min(1)
@@ -96,6 +104,7 @@ export const podFields = {
   nodeSelector: stringMap('nodeSelector: node labels a stage pod must match, as in a Kubernetes pod.').optional(),
   tolerations: z
     .array(TolerationSchema)
+    .max(64)
     .optional()
     .describe('tolerations: taints the stage pods tolerate, as in a Kubernetes pod.'),
 };

@@ -1,5 +1,6 @@
 // The `spec.pipeline` and `spec.training` parts of the PipelineJob schema.
 import { z } from 'zod';
+import { MAX_LAYERS } from './model-schema.ts';
 
 const PipelineObject = z.strictObject({
   stages: z
@@ -10,6 +11,7 @@ const PipelineObject = z.strictObject({
   partition: z
     .array(z.int().min(1))
     .min(1)
+    .max(MAX_LAYERS)
     .optional()
     .describe('partition: explicit number of layers per stage, in order, e.g. [3, 2, 2, 2]; must sum to the number of layers. Give stages or partition, not both.'),
   microBatches: z

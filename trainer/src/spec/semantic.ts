@@ -9,7 +9,7 @@ export const BATCH_NORMALIZATION_MESSAGE =
   'batchNormalization is not supported: it is not exact under micro-batching (statistics computed per micro-batch differ from full-batch statistics, so the pipeline would not compute what single-process training computes); use layerNormalization instead';
 
 export function checkSemantics(job: PipelineJob): LocatedProblem[] {
-  return [...checkPipeline(job), ...checkTraining(job), ...checkModel(job)];
+  return [...checkPipeline(job), ...checkTraining(job), ...checkCheckpoint(job), ...checkModel(job)];
 }
 
 function checkPipeline(job: PipelineJob): LocatedProblem[] {
@@ -59,4 +59,12 @@ function checkTraining(job: PipelineJob): LocatedProblem[] {
     );
   }
   return problems;
+}
+
+function checkCheckpoint(job: PipelineJob): LocatedProblem[] {
+  const checkpoint = job.spec.checkpoint;
+  if (checkpoint?.persistentVolumeClaim && checkpoint.volumeClaimTemplate) {
+    return [problemAt(['spec', 'checkpoint'], 'give either persistentVolumeClaim or volumeClaimTemplate, not both')];
+  }
+  return [];
 }

@@ -1,8 +1,8 @@
 // Turns the cleaned JSON Schema into a Kubernetes structural schema: every node typed, discriminated
-// unions merged into one object node, lists atomic, metadata and status left to the API server.
+// unions merged into one object node, lists atomic, metadata left to the API server.
 import type { JsonSchema } from './json-schema.ts';
 
-export function toStructural(node: JsonSchema): JsonSchema {
+export function toStructural(node: JsonSchema, status: JsonSchema): JsonSchema {
   const out = structural(node);
   const properties = out.properties as Record<string, JsonSchema>;
   properties.apiVersion = { type: 'string', description: describe(properties.apiVersion) };
@@ -11,11 +11,7 @@ export function toStructural(node: JsonSchema): JsonSchema {
   // kube-apiserver rejects even a description there: "must not specify anything other than name
   // and generateName").
   properties.metadata = { type: 'object' };
-  properties.status = {
-    type: 'object',
-    description: 'status: observed state, written by the operator (its fields are defined by the operator issue).',
-    'x-kubernetes-preserve-unknown-fields': true,
-  };
+  properties.status = structural(status);
   return out;
 }
 
@@ -27,6 +23,10 @@ function structural(node: JsonSchema): JsonSchema {
   const variants = (node.oneOf ?? node.anyOf) as JsonSchema[] | undefined;
   if (variants !== undefined) return structural(mergeVariants(node, variants));
   const out: JsonSchema = { ...node };
+  // An enum bounds a string's length; saying so lets the API server price CEL rules over it.
+  if (out.type === 'string' && Array.isArray(out.enum) && out.maxLength === undefined) {
+    out.maxLength = Math.max(...out.enum.map((value) => String(value).length));
+  }
   if (isObject(out.properties)) out.properties = mapValues(out.properties as Record<string, JsonSchema>, structural);
   if (isObject(out.additionalProperties)) out.additionalProperties = structural(out.additionalProperties as JsonSchema);
   if (out.type === 'array') {
@@ -38,7 +38,10 @@ function structural(node: JsonSchema): JsonSchema {
 
 function mergeVariants(node: JsonSchema, variants: JsonSchema[]): JsonSchema {
   const { oneOf: _oneOf, anyOf: _anyOf, ...rest } = node;
-  if (isIntOrString(variants)) return { ...rest, 'x-kubernetes-int-or-string': true };
+  if (isIntOrString(variants)) {
+    const maxLength = variants.find((v) => v.type === 'string')?.maxLength;
+    return { ...rest, 'x-kubernetes-int-or-string': true, ...(maxLength !== undefined ? { maxLength } : {}) };
+  }
   if (!variants.every((v) => v.type === 'object' && isObject(v.properties))) {
     throw new Error(`cannot make a structural schema from a union of ${variants.map((v) => String(v.type)).join(', ')}`);
   }
@@ -63,7 +66,7 @@ function mergeProperties(variants: JsonSchema[]): Record<string, JsonSchema> {
   for (const [key, schema] of Object.entries(merged)) {
     const usedBy = users[key] ?? [];
     if (key === 'type') {
-      merged[key] = { type: 'string', enum: typeNames, description: `type: one of ${typeNames.join(', ')}; decides which other fields apply.` };
+      merged[key] = { type: 'string', enum: typeNames, maxLength: Math.max(...typeNames.map((name) => name.length)), description: `type: one of ${typeNames.join(', ')}; decides which other fields apply.` };
     } else if (usedBy.length < variants.length) {
       merged[key] = { ...schema, description: `${describe(schema)} (type ${usedBy.join(', ')})` };
     }
