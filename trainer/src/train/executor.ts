@@ -8,7 +8,7 @@ import { FrameKind, type Link } from '../transport/index.ts';
 import type { ApplyContext } from '../model/layers.ts';
 import { optimizerStep, type NormExchange } from './optimizer-step.ts';
 import type { Optimizer } from './optimizer.ts';
-import { GradientAccumulator, type StageGradients, type StageModel } from './stage-model.ts';
+import { GradientAccumulator, readLossSum, type StageGradients, type StageModel } from './stage-model.ts';
 import { frameToTensor, tensorToFrame } from './tensor-frames.ts';
 
 export interface StageRuntime {
@@ -56,8 +56,11 @@ class Slots {
   readonly upstreamGrads = new Map<number, tf.Tensor>();
   /** Last stage: results of the combined forward/backward, waiting for B. */
   readonly lastStageResults = new Map<number, StageGradients>();
+  /** Last stage: micro-batch losses in F order, read once at the end of the step. */
+  readonly losses: tf.Tensor[] = [];
 
   dispose(): void {
+    tf.dispose(this.losses.splice(0));
     for (const map of [this.inputs, this.outputs, this.downstreamGrads, this.upstreamGrads]) for (const t of map.values()) t.dispose();
     for (const result of this.lastStageResults.values()) tf.dispose([...result.grads, ...(result.dx ? [result.dx] : [])]);
   }
@@ -92,11 +95,9 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
           slots.inputs.set(mb, frameToTensor(frame));
           break;
         }
-        case 'F': {
-          const batchLoss = await timed('forwardSeconds', () => forward(runtime, slots, mb, ctx(mb)));
-          if (batchLoss !== undefined) loss = (loss ?? 0) + batchLoss;
+        case 'F':
+          await timed('forwardSeconds', () => forward(runtime, slots, mb, ctx(mb)));
           break;
-        }
         case 'SEND_F':
           await timed('computeSeconds', () => sendAndDispose(runtime.downstream!, slots.outputs, FrameKind.Activation, step, mb));
           break;
@@ -118,6 +119,7 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
           break;
       }
     }
+    loss = await readLossSum(slots.losses.splice(0));
   } finally {
     slots.dispose();
     accumulator.take().forEach((t) => t.dispose());
@@ -129,9 +131,9 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
 /**
  * F on a non-last stage computes the output to send and keeps the input for the recompute.
  * F on the last stage does forward, loss and backward in one tape (no recompute needed); its B
- * then hands the results on, so gradients are still accumulated in B order. Returns the loss.
+ * then hands the results on, so gradients are still accumulated in B order; the loss waits in `losses`.
  */
-function forward(runtime: StageRuntime, slots: Slots, mb: number, ctx: ApplyContext): number | undefined {
+function forward(runtime: StageRuntime, slots: Slots, mb: number, ctx: ApplyContext): void {
   const { model } = runtime;
   const input = model.isFirst ? runtime.input(ctx.step, mb) : slots.inputs.get(mb)!;
   slots.inputs.set(mb, input);
@@ -140,10 +142,10 @@ function forward(runtime: StageRuntime, slots: Slots, mb: number, ctx: ApplyCont
     return undefined;
   }
   const targets = runtime.targets(ctx.step, mb);
-  const result = model.lossAndBackward(input, targets, ctx);
+  const { loss, ...result } = model.lossAndBackward(input, targets, ctx);
   targets.dispose();
   slots.lastStageResults.set(mb, result);
-  return result.loss;
+  if (loss) slots.losses.push(loss);
 }
 
 function backward(runtime: StageRuntime, slots: Slots, mb: number, ctx: ApplyContext, accumulator: GradientAccumulator): void {

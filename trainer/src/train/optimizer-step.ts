@@ -16,8 +16,13 @@ export function globalNorm(squaredSumsInModelOrder: number[]): number {
   return Math.sqrt(total);
 }
 
+/** Per-gradient sums of squares (float32, as each reduction gives them), read back at once. */
 export function squaredSums(grads: tf.Tensor[]): number[] {
-  return grads.map((g) => tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]!));
+  if (grads.length === 0) return [];
+  const sums = tf.tidy(() => tf.stack(grads.map((g) => tf.sum(tf.square(g)))));
+  const values = Array.from(sums.dataSync());
+  sums.dispose();
+  return values;
 }
 
 /** Applies the accumulated gradients and disposes them. Returns the global norm when clipping. */

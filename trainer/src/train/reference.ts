@@ -10,7 +10,7 @@ import type { WeightBytes } from './digest.ts';
 import { buildStage, outputClasses } from './job-model.ts';
 import { learningRateAt } from './lr-schedule.ts';
 import { optimizerStep, singleProcessNorm } from './optimizer-step.ts';
-import { GradientAccumulator } from './stage-model.ts';
+import { GradientAccumulator, readLossSum } from './stage-model.ts';
 
 export interface ReferenceResult {
   weights: WeightBytes[];
@@ -29,16 +29,17 @@ export async function trainSingleProcess(spec: PipelineJobSpec, data: SplitDatas
   for (let step = 0; step < totalSteps; step++) {
     const started = performance.now();
     const accumulator = new GradientAccumulator();
-    let loss = 0;
+    const microBatchLosses: tf.Tensor[] = [];
     for (let microBatch = 0; microBatch < plan.microBatches; microBatch++) {
       const indices = plan.microBatchIndices(step, microBatch);
       const x = inputTensor(data.train, indices);
       const y = targetTensor(data.train, indices, spec.model.loss, classes);
       const result = model.lossAndBackward(x, y, { training: true, seed: spec.training.seed, step, microBatch });
-      loss += result.loss ?? 0;
+      if (result.loss) microBatchLosses.push(result.loss);
       accumulator.add(result.grads);
       tf.dispose([x, y]);
     }
+    const loss = (await readLossSum(microBatchLosses)) ?? 0;
     await optimizerStep({
       optimizer,
       step,

@@ -12,8 +12,8 @@ export interface StageGradients {
   grads: tf.Tensor[];
   /** Gradient with respect to the stage input; absent on the first stage (nobody needs it). */
   dx?: tf.Tensor;
-  /** Scaled micro-batch loss; only on the last stage. */
-  loss?: number;
+  /** Scaled micro-batch loss (a scalar the caller disposes); only on the last stage. Read it once per step with `readLossSum`. */
+  loss?: tf.Tensor;
 }
 
 export class StageModel {
@@ -47,27 +47,22 @@ export class StageModel {
 
   /** Forward, loss and backward of the last stage in one tape. */
   lossAndBackward(x: tf.Tensor, targets: tf.Tensor, ctx: ApplyContext): StageGradients {
-    let loss = 0;
-    const result = this.gradients(() => {
-      const value = computeLoss(this.lossName, this.apply(x, ctx), targets, this.lossScale);
-      loss = value.dataSync()[0]!;
-      return value;
-    }, x);
-    return { ...result, loss };
+    return this.gradients(() => computeLoss(this.lossName, this.apply(x, ctx), targets, this.lossScale), x, undefined, true);
   }
 
   private apply(x: tf.Tensor, ctx: ApplyContext): tf.Tensor {
     return this.layers.reduce((h, layer) => layer.apply(h, ctx), x);
   }
 
-  private gradients(f: () => tf.Tensor, x: tf.Tensor, dy?: tf.Tensor): StageGradients {
+  /** Gradients of `f` (and its value, when `keepValue`: the loss). */
+  private gradients(f: () => tf.Tensor, x: tf.Tensor, dy?: tf.Tensor, keepValue = false): StageGradients {
     const variables = this.weights.map((w) => w.variable);
     const xs = this.isFirst ? variables : [x, ...variables];
-    if (xs.length === 0) return { grads: [] };
+    if (xs.length === 0) return keepValue ? { grads: [], loss: tf.tidy(f) } : { grads: [] };
     const { value, grads } = tf.engine().gradients(f, xs, dy, true);
-    value.dispose();
     const filled = grads.map((g, i) => g ?? tf.zerosLike(xs[i]!));
-    return this.isFirst ? { grads: filled } : { grads: filled.slice(1), dx: filled[0]! };
+    const loss = keepValue ? value : (value.dispose(), undefined);
+    return this.isFirst ? { grads: filled, loss } : { grads: filled.slice(1), dx: filled[0]!, loss };
   }
 }
 
@@ -92,4 +87,19 @@ export class GradientAccumulator {
     this.sums = undefined;
     return sums;
   }
+}
+
+/**
+ * The step's loss: the micro-batch losses summed in order, in float64, from one read-back (a
+ * read per micro-batch would stall a GPU once per micro-batch). Disposes the tensors.
+ */
+export async function readLossSum(losses: tf.Tensor[]): Promise<number | undefined> {
+  if (losses.length === 0) return undefined;
+  const stacked = tf.tidy(() => tf.concat(losses.map((l) => l.reshape([1]))));
+  tf.dispose(losses);
+  const values = await stacked.data();
+  stacked.dispose();
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
 }
