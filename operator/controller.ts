@@ -162,6 +162,7 @@ export class Controller {
     const object = this.jobs.cache.get(name, namespace);
     if (!object || object.metadata.deletionTimestamp) {
       queue.forget(key);
+      this.options.metrics.forgetJob({ namespace, job: name });
       return;
     }
     const started = performance.now();
@@ -177,10 +178,7 @@ export class Controller {
         log.info(event.message, { reason: event.reason, type: event.type });
         await this.recordEvent(object, event).catch((error: unknown) => log.error('Failed to record Event', { error: errorMessage(error) }));
       }
-      const { restartReason, detectionSeconds, recoverySeconds } = draft.observations;
-      if (restartReason) this.options.metrics.restarted(restartReason);
-      if (detectionSeconds !== undefined) this.options.metrics.detected(detectionSeconds);
-      if (recoverySeconds !== undefined) this.options.metrics.recovered(recoverySeconds);
+      this.options.metrics.observed({ namespace, job: name }, draft.observations);
       queue.forget(key);
       if (draft.requeueAfterMs !== undefined) queue.addAfter(key, draft.requeueAfterMs);
       this.options.metrics.reconciled(draft.requeueAfterMs !== undefined ? 'requeue_after' : 'success', (performance.now() - started) / 1000);

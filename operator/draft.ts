@@ -14,8 +14,14 @@ export interface JobEvent {
 /** Facts the controller turns into operator metrics once the status write succeeded. */
 export interface Observations {
   restartReason?: string;
+  /** Steps after the last checkpoint, to be trained again after this restart. */
+  lostSteps?: number;
+  /** Failure → noticed. */
   detectionSeconds?: number;
+  /** Noticed → all stages running again. */
   recoverySeconds?: number;
+  /** Noticed → every stage past the resumed checkpoint. */
+  trainingAgainSeconds?: number;
 }
 
 /** Calls that change children. Implementations ignore AlreadyExists / NotFound: level-triggered. */

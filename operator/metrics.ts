@@ -2,7 +2,11 @@
 // reconcile loop and work queue so existing dashboards work (shared/notes/ecosystem.md §2).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CONTROLLER_NAME, Phases, Reasons } from './constants.ts';
+import type { Observations } from './draft.ts';
 import type { QueueHooks } from './queue.ts';
+
+/** One PipelineJob's labels on the per-job series (honorLabels keeps them over the scrape target's). */
+export type JobLabels = { namespace: string; job: string };
 
 export type ReconcileResult = 'success' | 'error' | 'requeue_after';
 
@@ -19,6 +23,14 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
   const restarts = new Counter({ name: 'pipetrain_operator_restarts_total', help: 'Gang restarts of PipelineJobs by failure reason.', labelNames: ['reason'], registers });
   const detection = new Histogram({ name: 'pipetrain_operator_failure_detection_seconds', help: 'Time from a stage failure (exit, last node heartbeat) to the operator noticing it, where known.', buckets: RECOVERY_BUCKETS, registers });
   const recovery = new Histogram({ name: 'pipetrain_operator_recovery_seconds', help: 'Time from noticing a failure to all stages of the next attempt running.', buckets: RECOVERY_BUCKETS, registers });
+  // Per job, under the names and labels the local supervisor uses, so the Job dashboard reads the
+  // same series from a cluster as from `pipetrain train` (see docs/metrics.md).
+  const jobLabels = ['namespace', 'job'];
+  const jobRestarts = new Counter({ name: 'pipetrain_restarts_total', help: 'Pipeline restarts from the last committed checkpoint, by cause.', labelNames: [...jobLabels, 'reason'], registers });
+  const jobLostSteps = new Counter({ name: 'pipetrain_lost_steps_total', help: 'Steps computed again after restarts (done before the failure, after the resumed checkpoint).', labelNames: jobLabels, registers });
+  const jobDetection = new Histogram({ name: 'pipetrain_failure_detection_seconds', help: 'From a stage failure (exit, last node heartbeat) to the operator noticing it, where known.', labelNames: jobLabels, buckets: RECOVERY_BUCKETS, registers });
+  const jobRecovery = new Histogram({ name: 'pipetrain_recovery_duration_seconds', help: 'From a detected failure to the first step completed after the resume.', labelNames: jobLabels, buckets: RECOVERY_BUCKETS, registers });
+  const jobReasons = new Map<string, Set<string>>(); // per job: reasons with a series, to remove them
   const informerRestarts = new Counter({ name: 'pipetrain_operator_informer_restarts_total', help: 'Watches re-established after an error, by resource.', labelNames: ['resource'], registers });
   const leader = new Gauge({ name: 'pipetrain_operator_leader', help: '1 while this replica holds the leader Lease.', registers });
   // controller-runtime names
@@ -70,9 +82,29 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
     jobsByPhase(counts: Record<string, number>): void {
       for (const phase of Phases) jobs.set({ phase }, counts[phase] ?? 0);
     },
-    restarted: (reason: string) => restarts.inc({ reason }),
-    detected: (seconds: number) => detection.observe(seconds),
-    recovered: (seconds: number) => recovery.observe(seconds),
+    /** Turns one reconcile's observations of a job into metrics. */
+    observed(job: JobLabels, seen: Observations): void {
+      if (seen.restartReason) {
+        restarts.inc({ reason: seen.restartReason });
+        jobRestarts.inc({ ...job, reason: seen.restartReason });
+        jobLostSteps.inc(job, seen.lostSteps ?? 0);
+        const key = `${job.namespace}/${job.job}`;
+        jobReasons.set(key, (jobReasons.get(key) ?? new Set()).add(seen.restartReason));
+      }
+      if (seen.detectionSeconds !== undefined) {
+        detection.observe(seen.detectionSeconds);
+        jobDetection.observe(job, seen.detectionSeconds);
+      }
+      if (seen.recoverySeconds !== undefined) recovery.observe(seen.recoverySeconds);
+      if (seen.trainingAgainSeconds !== undefined) jobRecovery.observe(job, seen.trainingAgainSeconds);
+    },
+    /** A deleted job's series go with it: per-job series must not pile up in a long-lived operator. */
+    forgetJob(job: JobLabels): void {
+      const key = `${job.namespace}/${job.job}`;
+      for (const reason of jobReasons.get(key) ?? []) jobRestarts.remove({ ...job, reason });
+      jobReasons.delete(key);
+      for (const metric of [jobLostSteps, jobDetection, jobRecovery]) metric.remove(job);
+    },
     informerRestarted: (resource: string) => informerRestarts.inc({ resource }),
     leading: (isLeader: boolean) => leader.set(isLeader ? 1 : 0),
   };

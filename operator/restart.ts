@@ -112,6 +112,7 @@ export async function handleFailure(ctx: JobContext): Promise<boolean> {
   draft.condition({ type: Conditions.Running, status: 'False', reason: failure.reason, message: 'Restarting all stages' });
   draft.event('Warning', failure.reason, `${failure.message}: restarting all ${ctx.partition.length} stages (restart ${restarts + 1} of ${maxRestarts})`);
   draft.observations.restartReason = failure.reason;
+  draft.observations.lostSteps = draft.status.lastFailure.lostSteps;
   if (failure.failedAt !== undefined) draft.observations.detectionSeconds = Math.max(0, (detectedAt - failure.failedAt) / 1000);
   await deletePods(ctx, ctx.current);
   draft.requeue(delay);

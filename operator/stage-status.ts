@@ -47,4 +47,20 @@ export function updateRunning(ctx: JobContext): void {
     draft.condition({ type: Conditions.Restarting, status: 'False', reason: Reasons.Recovered, message: `All stages running again after ${failure.reason}` });
     draft.event('Normal', Reasons.Recovered, `All ${ctx.partition.length} stages running again ${seconds.toFixed(1)} s after the failure was detected (attempt ${ctx.attempt})`);
   }
+  noteTrainingAgain(ctx);
+}
+
+/**
+ * After a recovery, the first time every stage of the new attempt reports a step past the checkpoint
+ * it resumed from: training again. The stage steps in status come only from the current attempt.
+ */
+function noteTrainingAgain(ctx: JobContext): void {
+  const { draft } = ctx;
+  const failure = draft.status.lastFailure;
+  if (!failure?.recoveredAt || failure.trainingAt) return;
+  const resumedFrom = (failure.stepAtFailure ?? 0) - (failure.lostSteps ?? 0);
+  const steps = (draft.status.stages ?? []).map((s) => s.step);
+  if (steps.length === 0 || !steps.every((step) => step !== undefined && step > resumedFrom)) return;
+  failure.trainingAt = draft.now;
+  draft.observations.trainingAgainSeconds = (ctx.env.now - Date.parse(failure.detectedAt)) / 1000;
 }

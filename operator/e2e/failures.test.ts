@@ -30,7 +30,7 @@ async function finishWatchingNodes(client: ClusterClient, namespace: string, nam
 }
 
 cluster.test('stopNode under a stage: the dead node is detected by its Lease, the pipeline restarts elsewhere and ends with the digest of `pipetrain train`', async ({ client, namespace, t }) => {
-  await operator.ensure(client);
+  const operatorHandle = await operator.ensure(client);
   const body = checkpointedJob('nodeloss', STEPS, (s) => (s.failurePolicy = { nodeFailureSeconds: 5 }));
   await createJob(client, namespace, body);
   const running = await waitForJob(client, namespace, 'nodeloss', 'training', (j) => (j.status?.phase === 'Running' && (j.status.step ?? 0) >= 2) || isFinished(j), 90_000);
@@ -61,6 +61,13 @@ cluster.test('stopNode under a stage: the dead node is detected by its Lease, th
     const last = done.status?.lastFailure;
     assert.ok(last?.detectedAt && last.recoveredAt, `detection and recovery recorded: ${JSON.stringify(last)}`);
     assert.ok(Date.parse(last.recoveredAt) >= Date.parse(last.detectedAt));
+    assert.ok(last.trainingAt && Date.parse(last.trainingAt) >= Date.parse(last.recoveredAt), `training again recorded: ${JSON.stringify(last)}`);
+    // The operator's per-job series tell the same story to Prometheus.
+    const metrics = await (await fetch(`http://127.0.0.1:${operatorHandle.metricsPort}/metrics`)).text();
+    const series = (name: string) => new RegExp(`^${name}\\{namespace="${namespace}",job="nodeloss"[^}]*\\} (\\S+)$`, 'gm');
+    const restarts = [...metrics.matchAll(series('pipetrain_restarts_total'))].reduce((sum, m) => sum + Number(m[1]), 0);
+    assert.equal(restarts, done.status?.restarts, 'pipetrain_restarts_total of the job');
+    assert.ok([...metrics.matchAll(series('pipetrain_recovery_duration_seconds_count'))].length === 1, 'time to train again observed');
     assert.equal(done.status?.step, STEPS);
     const checkpoint = await claimCheckpoint(client, namespace, 'nodeloss');
     assert.equal(checkpoint?.step, STEPS);

@@ -128,6 +128,7 @@ test('every optional part on: monitors, rules, dashboards and NetworkPolicies wi
   assert.deepEqual(serviceMonitor.selector.matchLabels, service.spec.selector);
   for (const [k, v] of Object.entries(serviceMonitor.selector.matchLabels)) assert.equal(service.metadata.labels?.[k], v, `Service label ${k}`);
   assert.equal(serviceMonitor.endpoints[0]?.port, 'metrics');
+  assert.equal((serviceMonitor.endpoints[0] as { honorLabels?: boolean } | undefined)?.honorLabels, true, 'keeps the PipelineJob labels of the per-job series');
 
   const podMonitor = one(objects, 'PodMonitor').spec as { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: Array<{ port: string; honorLabels: boolean }>; namespaceSelector: unknown };
   assert.deepEqual(podMonitor.selector.matchLabels, { 'app.kubernetes.io/name': 'pipetrain', 'app.kubernetes.io/managed-by': 'pipetrain-operator', 'app.kubernetes.io/component': 'stage' });

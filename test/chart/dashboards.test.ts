@@ -130,9 +130,7 @@ before(async () => {
     operator.queueHooks.depth?.(step % 3);
     operator.queueHooks.queued?.(0.001);
     operator.queueHooks.worked?.(0.02);
-    operator.restarted('StageFailed');
-    operator.detected(2);
-    operator.recovered(8);
+    operator.observed({ namespace: 'ml', job: JOB }, { restartReason: 'NodeLeaseExpired', lostSteps: 4, detectionSeconds: 2, recoverySeconds: 8, trainingAgainSeconds: 9.5 });
     operator.informerRestarted('pods');
     step += 1;
   };

@@ -60,7 +60,7 @@ void test('metadata is only typed; status is typed down to its leaves', () => {
   const status = properties.status as Node;
   assert.equal(status['x-kubernetes-preserve-unknown-fields'], undefined);
   assert.ok(walk(status).every(([, node]) => node['x-kubernetes-preserve-unknown-fields'] === undefined));
-  assert.deepEqual(Object.keys((status.properties as Record<string, Node>).lastFailure?.properties as Node).sort(), ['attempt', 'detectedAt', 'exitCode', 'failedAt', 'lostSteps', 'message', 'node', 'pod', 'reason', 'recoveredAt', 'stage', 'stepAtFailure']);
+  assert.deepEqual(Object.keys((status.properties as Record<string, Node>).lastFailure?.properties as Node).sort(), ['attempt', 'detectedAt', 'exitCode', 'failedAt', 'lostSteps', 'message', 'node', 'pod', 'reason', 'recoveredAt', 'stage', 'stepAtFailure', 'trainingAt']);
 });
 
 void test('CRD defaults equal the defaults the loader fills in', () => {

@@ -52,6 +52,7 @@ const LastFailureSchema = z
     failedAt: time('failedAt: when the failure happened, where known (exit time, last node heartbeat).').optional(),
     detectedAt: time('detectedAt: when the operator noticed the failure.'),
     recoveredAt: time('recoveredAt: when every stage of the next attempt was running again.').optional(),
+    trainingAt: time('trainingAt: when every stage had completed a step past the resumed checkpoint: training again.').optional(),
     stepAtFailure: z.int().min(0).optional().describe('stepAtFailure: step reached before the failure.'),
     lostSteps: z.int().min(0).optional().describe('lostSteps: steps after the last checkpoint, trained again.'),
   })
