@@ -97,7 +97,7 @@ before(async () => {
   // Two stages of a running job (with checkpoints), the local supervisor, and the operator.
   const stages = [0, 1].map((stage) => {
     const metrics = createStageMetrics({ job: JOB, stage }, { collectDefault: false });
-    const checkpoints = createCheckpointMetrics(metrics.registry, { job: JOB, stage });
+    const checkpoints = createCheckpointMetrics(metrics.registry, { job: JOB, stage }, 2);
     metrics.setTotalSteps(1000);
     metrics.setPhase('training');
     return { stage, metrics, checkpoints };

@@ -16,3 +16,12 @@ test('a committed write sets size, step and time; a failure is counted', async (
   assert.match(text, /pipetrain_checkpoint_failures_total\{job="j",stage="1"\} 1/);
   assert.match(text, /pipetrain_checkpoint_duration_seconds_count\{job="j",stage="1"\} 2/);
 });
+
+test('the checkpoint interval is exported only when checkpointing is on', async () => {
+  const on = new Registry();
+  createCheckpointMetrics(on, { job: 'j', stage: 0 }, 50);
+  assert.match(await on.metrics(), /^pipetrain_checkpoint_interval_steps\{job="j",stage="0"\} 50$/m);
+  const off = new Registry();
+  createCheckpointMetrics(off, { job: 'j', stage: 0 });
+  assert.doesNotMatch(await off.metrics(), /^pipetrain_checkpoint_interval_steps\{/m);
+});

@@ -11,7 +11,8 @@ export interface CheckpointMetrics {
   observeWrite(result: WriteResult, nowSeconds?: number): void;
 }
 
-export function createCheckpointMetrics(registry: Registry, labels: StageLabels): CheckpointMetrics {
+/** `everySteps`: the job's checkpoint interval; undefined when checkpointing is off. */
+export function createCheckpointMetrics(registry: Registry, labels: StageLabels, everySteps?: number): CheckpointMetrics {
   const registers = [registry];
   const labelNames = ['job', 'stage'] as const;
   const base = { job: labels.job, stage: String(labels.stage) };
@@ -20,6 +21,9 @@ export function createCheckpointMetrics(registry: Registry, labels: StageLabels)
   const lastStep = new Gauge({ name: 'pipetrain_checkpoint_last_step', help: 'Step of the newest checkpoint this stage saw committed.', labelNames, registers });
   const lastTimestamp = new Gauge({ name: 'pipetrain_checkpoint_last_timestamp_seconds', help: 'Unix time of the newest checkpoint this stage saw committed.', labelNames, registers });
   const failures = new Counter({ name: 'pipetrain_checkpoint_failures_total', help: 'Checkpoint writes of this stage that failed (training went on).', labelNames, registers });
+  // The stale-checkpoint alert compares the steps since the last commit with this interval.
+  const interval = new Gauge({ name: 'pipetrain_checkpoint_interval_steps', help: 'Steps between checkpoints (spec.checkpoint.everySteps); absent when checkpointing is off.', labelNames, registers });
+  if (everySteps !== undefined) interval.set(base, everySteps);
   failures.inc(base, 0);
   return {
     observeWrite(result, nowSeconds = Date.now() / 1000) {

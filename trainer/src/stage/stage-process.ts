@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const { job, stage, partition } = config;
   const log = createLogger({ job: job.metadata.name, stage });
   const metrics = createStageMetrics({ job: job.metadata.name, stage });
-  const checkpointMetrics = createCheckpointMetrics(metrics.registry, { job: job.metadata.name, stage });
+  const checkpointMetrics = createCheckpointMetrics(metrics.registry, { job: job.metadata.name, stage }, job.spec.checkpoint?.everySteps);
   metrics.setPhase('starting');
   startSupervisorHeartbeat(stage);
   const isLast = stage === partition.length - 1;
