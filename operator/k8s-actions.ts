@@ -8,6 +8,7 @@ import { FIELD_MANAGER, MANAGED_BY } from './constants.ts';
 import type { ChildActions, JobEvent } from './draft.ts';
 import type { PipelineJobObject } from './job.ts';
 import { isAlreadyExists, isNotFound } from './k8s-errors.ts';
+import { keepAliveAuthentication, makeKeepAliveClient } from './keep-alive.ts';
 import type { JobStatus } from './status-types.ts';
 
 const ignore = (check: (e: unknown) => boolean) => (error: unknown) => {
@@ -21,7 +22,9 @@ export interface Apis {
 }
 
 export function makeApis(kc: k8s.KubeConfig): Apis {
-  return { core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi), coordination: kc.makeApiClient(k8s.CoordinationV1Api) };
+  const auth = keepAliveAuthentication(kc);
+  const make = <T>(api: new (config: k8s.Configuration) => T): T => makeKeepAliveClient(kc, auth, api);
+  return { core: make(k8s.CoreV1Api), custom: make(k8s.CustomObjectsApi), coordination: make(k8s.CoordinationV1Api) };
 }
 
 export function childActions({ core, custom }: Apis): ChildActions {

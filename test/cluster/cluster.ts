@@ -26,7 +26,7 @@ import { cmdline, exec, freePort, pidAlive, sleep, waitFor } from './util.ts';
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface StartOptions {
-  /** Number of nodes the agent registers (default 3). */
+  /** Number of nodes the agent registers (default 3; 0: none, so pods stay Pending, unscheduled). */
   nodes?: number;
   /** Owner process; the cluster counts as stale once it is gone. `null`: lives until `cluster:down`. */
   ownerPid?: number | null;
@@ -34,6 +34,8 @@ export interface StartOptions {
   nodeMonitorGracePeriodSeconds?: number;
   /** Extra or overriding image ENTRYPOINT/CMD entries (see images.ts). */
   images?: Record<string, ImageConfig>;
+  /** An audit `Policy` (YAML); the API server then writes its audit log to `auditLog(stateDir)`. */
+  auditPolicy?: string;
   log?: (line: string) => void;
 }
 
@@ -197,6 +199,11 @@ export async function startCluster(opts: StartOptions = {}): Promise<ClusterStat
     await waitFor('etcd /health', () => httpOk(`http://127.0.0.1:${etcdPort}/health`), 30_000, 100);
     log(`etcd healthy after ${Date.now() - t0} ms`);
 
+    const audit: string[] = [];
+    if (opts.auditPolicy !== undefined) {
+      writeFileSync(join(stateDir, 'audit-policy.yaml'), opts.auditPolicy);
+      audit.push(`--audit-policy-file=${join(stateDir, 'audit-policy.yaml')}`, `--audit-log-path=${auditLog(stateDir)}`);
+    }
     startProcess(state, 'kube-apiserver', bin('kube-apiserver'), [
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
       '--bind-address=127.0.0.1',
@@ -216,6 +223,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<ClusterStat
       '--default-not-ready-toleration-seconds=15',
       '--default-unreachable-toleration-seconds=15',
       '--profiling=false',
+      ...audit,
     ]);
     await waitFor('kube-apiserver /readyz', async () => (await apiGet(state, '/readyz')).status === 200, 90_000, 200);
     log(`kube-apiserver ready after ${Date.now() - t0} ms`);
@@ -287,6 +295,9 @@ export async function startCluster(opts: StartOptions = {}): Promise<ClusterStat
     throw new Error(`cluster did not start: ${(err as Error).message}\n${tail}`, { cause: err });
   }
 }
+
+/** The API server's audit log (JSON lines), written when the cluster was started with `auditPolicy`. */
+export const auditLog = (stateDir: string): string => componentLog(stateDir, 'kube-apiserver-audit');
 
 export function componentLogTail(stateDir: string, component: string, lines: number): string {
   try {

@@ -52,6 +52,14 @@ async function main(): Promise<void> {
       console.log(formatNodeLossBench(await runNodeLossBench()) + '\n');
     }
   }
+  if (wanted('scale')) {
+    console.log('## Operator at scale on the test control plane (300 jobs × 4 stages, no nodes)\n');
+    if (process.getuid?.() !== 0) console.log('skipped: needs root (network namespaces) and the cluster tools\n');
+    else {
+      const { formatScaleBench, runScaleBench } = await import('../../../operator/bench/scale-bench.ts');
+      console.log(formatScaleBench(await runScaleBench()) + '\n');
+    }
+  }
 }
 
 await main();
