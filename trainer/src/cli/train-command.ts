@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { startMetricsServer } from '../metrics/index.ts';
 import { prepareFreshStart } from '../runner/fresh-start.ts';
 import { createSupervisorMetrics } from '../runner/supervisor-metrics.ts';
-import { runLocal, type RunSummary } from '../runner/local-runner.ts';
+import type { RunSummary } from '../runner/local-runner.ts';
 import { createProgressReporter, formatDuration, type LogFormat } from '../runner/progress.ts';
 import { formatProblems, loadPipelineJobFile } from '../spec/load.ts';
 
@@ -67,6 +67,8 @@ async function train(file: string, options: TrainOptions): Promise<number> {
   const metrics = createSupervisorMetrics(job.metadata.name);
   const metricsServer = options.metricsPort === undefined ? undefined
     : await startMetricsServer({ port: options.metricsPort, registry: metrics.registry, status: () => ({ job: job.metadata.name }) });
+  // Loaded here, not at the top: it brings TensorFlow.js, which `pipetrain operator` must not pay for.
+  const { runLocal } = await import('../runner/local-runner.ts');
   const summary = await runLocal({ job, baseDir, reporter, verbose: options.verbose, metrics });
   await metricsServer?.close();
   if (options.json) console.log(JSON.stringify(jsonSummary(summary)));

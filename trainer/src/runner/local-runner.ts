@@ -7,6 +7,7 @@ import type { StageToSupervisor } from '../stage/protocol.ts';
 import { initBackend } from '../tf/backend.ts';
 import { weightsDigest } from '../train/digest.ts';
 import { evaluate } from './evaluate.ts';
+import { profileLayerCosts } from '../model/profile.ts';
 import { planPartition } from './partition-plan.ts';
 import type { ProgressReporter } from './progress.ts';
 import { InterruptedError, Supervisor } from './supervisor.ts';
@@ -56,7 +57,7 @@ export async function runLocal(options: RunOptions): Promise<RunSummary> {
   let supervisor: Supervisor | undefined;
   try {
     const backend = await initBackend(job.spec.training.backend);
-    const plan = planPartition(job.spec);
+    const plan = planPartition(job.spec, profileLayerCosts);
     base = { stages: plan.sizes.length, partition: plan.sizes, backend: backend.choice };
     const data = await loadJobData(job.spec, options.baseDir);
     reporter.info(`Training ${job.metadata.name}`, {

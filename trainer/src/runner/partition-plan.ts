@@ -1,8 +1,10 @@
 // Decides how many layers each stage gets: the explicit partition, or a balanced one.
 import { inferLayerShapes } from '../model/shapes.ts';
 import { balancePartition, parameterCosts } from '../model/partition.ts';
-import { profileLayerCosts } from '../model/profile.ts';
 import type { PipelineJobSpec } from '../spec/schema.ts';
+
+/** Measures each layer's forward+backward time (model/profile.ts; it needs TensorFlow.js). */
+export type LayerProfiler = (spec: PipelineJobSpec) => number[];
 
 /** Non-last stages recompute their forward in the backward pass: ≈ +30 % (shared/notes/tfjs.md §6). */
 const RECOMPUTE_FACTOR = 1.3;
@@ -14,13 +16,18 @@ export interface PartitionPlan {
   costs?: number[];
 }
 
-/** `profile` measures on the current tfjs backend, so initialise the job's backend first. */
-export function planPartition(spec: PipelineJobSpec): PartitionPlan {
+/**
+ * `profile` measures with `profiler` on the current tfjs backend, so initialise the job's backend
+ * first. The profiler is passed in so that callers that never profile (the operator) do not load
+ * TensorFlow.js, about 75 MB of memory.
+ */
+export function planPartition(spec: PipelineJobSpec, profiler?: LayerProfiler): PartitionPlan {
   const { partition, stages, partitionPolicy } = spec.pipeline;
   if (partition) return { sizes: partition, reason: 'explicit partition' };
   const count = stages ?? 1;
   if (partitionPolicy === 'profile') {
-    const costs = profileLayerCosts(spec);
+    if (!profiler) throw new Error('partitionPolicy "profile" needs a layer profiler (TensorFlow.js)');
+    const costs = profiler(spec);
     return { sizes: balancePartition(costs, count, RECOMPUTE_FACTOR), reason: 'balanced by measured layer time', costs };
   }
   const { parameterCounts } = inferLayerShapes(spec.model.inputShape, spec.model.layers);
