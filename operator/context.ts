@@ -5,7 +5,7 @@ import type { PipelineJob } from '../trainer/src/spec/schema.ts';
 import { DEFAULT_NODE_FAILURE_SECONDS, Labels } from './constants.ts';
 import type { ChildActions, Draft } from './draft.ts';
 import { ownerReference, type PipelineJobObject } from './job.ts';
-import { judgeNode, newestRenewal, type NodeLookup, type NodeVerdict } from './node-health.ts';
+import { judgeNode, leaseReference, type NodeLookup, type NodeVerdict } from './node-health.ts';
 import type { Progress } from './progress.ts';
 
 export interface ReconcileEnv {
@@ -61,11 +61,11 @@ export function buildContext(
   }
   const nodeFailureSeconds = job.spec.failurePolicy?.nodeFailureSeconds ?? DEFAULT_NODE_FAILURE_SECONDS;
   const verdicts = new Map<string, NodeVerdict>();
-  let newest: number | undefined | null = null; // null: not looked up yet
+  let reference: number | undefined | null = null; // null: not looked up yet
   const verdict = (node: string): NodeVerdict => {
     let v = verdicts.get(node);
-    if (newest === null) newest = newestRenewal(env.nodes);
-    if (!v) verdicts.set(node, (v = judgeNode(node, env.nodes, newest, nodeFailureSeconds)));
+    if (reference === null) reference = leaseReference(env.nodes, env.now);
+    if (!v) verdicts.set(node, (v = judgeNode(node, env.nodes, reference, nodeFailureSeconds)));
     return v;
   };
   return {

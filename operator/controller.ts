@@ -133,6 +133,7 @@ export class Controller {
     await Promise.all(this.workers);
     this.workers = [];
     this.options.metrics.workers(0);
+    this.options.metrics.forgetAllJobs();
   }
 
   async stop(): Promise<void> {

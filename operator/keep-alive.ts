@@ -6,6 +6,9 @@
 import { Agent } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 
+/** Idle connections close after this (ms): before the API server's own idle timeout would reset them. */
+const IDLE_SOCKET_MS = 60_000;
+
 /** The options that decide which server identity and client credentials a connection has. */
 const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
 
@@ -31,7 +34,10 @@ export function keepAliveAuthentication(kc: k8s.KubeConfig): k8s.SecurityAuthent
       const fresh = context.getAgent();
       if (!fresh || fresh.constructor !== Agent) return;
       const options = (fresh as Agent).options;
-      if (!shared || !sameTls(shared.options, options)) shared = new Agent({ ...options, keepAlive: true });
+      if (!shared || !sameTls(shared.options, options)) {
+        // The old agent's sockets carry the old credentials: they close once idle (timeout below).
+        shared = new Agent({ ...options, keepAlive: true, timeout: IDLE_SOCKET_MS });
+      }
       context.setAgent(shared);
     },
   };

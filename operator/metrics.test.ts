@@ -28,3 +28,23 @@ test('a deleted job takes its series along; other jobs keep theirs', async () =>
   assert.match(text, /^pipetrain_restarts_total\{namespace="ml",job="other",reason="StageFailed"\} 1$/m);
   assert.match(text, /^pipetrain_recovery_duration_seconds_count\{namespace="ml",job="other"\} 1$/m);
 });
+
+test("a job's series start at 0 on its first reconcile, so its first restart shows as an increase", async () => {
+  const metrics = createOperatorMetrics({ collectDefault: false });
+  metrics.observed(job, {});
+  const text = await metrics.registry.metrics();
+  for (const reason of ['StageFailed', 'PeerLost', 'NodeLeaseExpired']) assert.match(text, new RegExp(`^pipetrain_restarts_total\\{namespace="ml",job="mnist",reason="${reason}"\\} 0$`, 'm'));
+  assert.match(text, /^pipetrain_lost_steps_total\{namespace="ml",job="mnist"\} 0$/m);
+  assert.match(text, /^pipetrain_failure_detection_seconds_count\{namespace="ml",job="mnist"\} 0$/m);
+  assert.match(text, /^pipetrain_recovery_duration_seconds_count\{namespace="ml",job="mnist"\} 0$/m);
+});
+
+test('losing leadership drops every per-job series; the operator-wide ones stay', async () => {
+  const metrics = createOperatorMetrics({ collectDefault: false });
+  metrics.observed(job, { restartReason: 'StageFailed' });
+  metrics.observed({ namespace: 'other', job: 'x' }, {});
+  metrics.forgetAllJobs();
+  const text = await metrics.registry.metrics();
+  assert.doesNotMatch(text, /namespace="(ml|other)"/);
+  assert.match(text, /^pipetrain_operator_restarts_total\{reason="StageFailed"\} 1$/m);
+});

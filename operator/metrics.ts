@@ -10,6 +10,9 @@ export type JobLabels = { namespace: string; job: string };
 
 export type ReconcileResult = 'success' | 'error' | 'requeue_after';
 
+/** Failure reasons a restart is counted under (their series start at 0). */
+const RESTART_REASONS = [Reasons.StageFailed, Reasons.PeerLost, Reasons.PodDeleted, Reasons.PodEvicted, Reasons.NodeNotReady, Reasons.NodeLeaseExpired, Reasons.NodeGone];
+
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const RECOVERY_BUCKETS = [0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 120, 300, 600];
 
@@ -30,7 +33,26 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
   const jobLostSteps = new Counter({ name: 'pipetrain_lost_steps_total', help: 'Steps computed again after restarts (done before the failure, after the resumed checkpoint).', labelNames: jobLabels, registers });
   const jobDetection = new Histogram({ name: 'pipetrain_failure_detection_seconds', help: 'From a stage failure (exit, last node heartbeat) to the operator noticing it, where known.', labelNames: jobLabels, buckets: RECOVERY_BUCKETS, registers });
   const jobRecovery = new Histogram({ name: 'pipetrain_recovery_duration_seconds', help: 'From a detected failure to the first step completed after the resume.', labelNames: jobLabels, buckets: RECOVERY_BUCKETS, registers });
-  const jobReasons = new Map<string, Set<string>>(); // per job: reasons with a series, to remove them
+  // Per job: reasons with a series, to remove them. A job's series start at 0 on its first reconcile,
+  // so that rate() and increase() see its first restart (a series born at 1 shows no increase).
+  const jobReasons = new Map<string, Set<string>>();
+  const jobKey = (job: JobLabels) => `${job.namespace}/${job.job}`;
+  const trackJob = (job: JobLabels): Set<string> => {
+    let reasons = jobReasons.get(jobKey(job));
+    if (reasons) return reasons;
+    reasons = new Set(RESTART_REASONS);
+    jobReasons.set(jobKey(job), reasons);
+    for (const reason of reasons) jobRestarts.inc({ ...job, reason }, 0);
+    jobLostSteps.inc(job, 0);
+    jobDetection.zero(job);
+    jobRecovery.zero(job);
+    return reasons;
+  };
+  const forgetJob = (job: JobLabels): void => {
+    for (const reason of jobReasons.get(jobKey(job)) ?? []) jobRestarts.remove({ ...job, reason });
+    jobReasons.delete(jobKey(job));
+    for (const metric of [jobLostSteps, jobDetection, jobRecovery]) metric.remove(job);
+  };
   const informerRestarts = new Counter({ name: 'pipetrain_operator_informer_restarts_total', help: 'Watches re-established after an error, by resource.', labelNames: ['resource'], registers });
   const leader = new Gauge({ name: 'pipetrain_operator_leader', help: '1 while this replica holds the leader Lease.', registers });
   // controller-runtime names
@@ -52,7 +74,7 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
     crReconcile.inc({ controller, result }, 0);
   }
   for (const phase of Phases) jobs.set({ phase }, 0);
-  for (const reason of [Reasons.StageFailed, Reasons.PeerLost, Reasons.PodDeleted, Reasons.PodEvicted, Reasons.NodeNotReady, Reasons.NodeLeaseExpired, Reasons.NodeGone]) restarts.inc({ reason }, 0);
+  for (const reason of RESTART_REASONS) restarts.inc({ reason }, 0);
   crErrors.inc({ controller }, 0);
   activeWorkers.set({ controller }, 0);
   const name = { name: controller };
@@ -82,14 +104,14 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
     jobsByPhase(counts: Record<string, number>): void {
       for (const phase of Phases) jobs.set({ phase }, counts[phase] ?? 0);
     },
-    /** Turns one reconcile's observations of a job into metrics. */
+    /** Turns one reconcile's observations of a job into metrics (and starts the job's series at 0). */
     observed(job: JobLabels, seen: Observations): void {
+      const reasons = trackJob(job);
       if (seen.restartReason) {
         restarts.inc({ reason: seen.restartReason });
         jobRestarts.inc({ ...job, reason: seen.restartReason });
         jobLostSteps.inc(job, seen.lostSteps ?? 0);
-        const key = `${job.namespace}/${job.job}`;
-        jobReasons.set(key, (jobReasons.get(key) ?? new Set()).add(seen.restartReason));
+        reasons.add(seen.restartReason);
       }
       if (seen.detectionSeconds !== undefined) {
         detection.observe(seen.detectionSeconds);
@@ -99,11 +121,13 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
       if (seen.trainingAgainSeconds !== undefined) jobRecovery.observe(job, seen.trainingAgainSeconds);
     },
     /** A deleted job's series go with it: per-job series must not pile up in a long-lived operator. */
-    forgetJob(job: JobLabels): void {
-      const key = `${job.namespace}/${job.job}`;
-      for (const reason of jobReasons.get(key) ?? []) jobRestarts.remove({ ...job, reason });
-      jobReasons.delete(key);
-      for (const metric of [jobLostSteps, jobDetection, jobRecovery]) metric.remove(job);
+    forgetJob,
+    /** Leadership lost: the new leader counts from here on; this replica keeps no per-job series. */
+    forgetAllJobs(): void {
+      for (const key of [...jobReasons.keys()]) {
+        const [namespace = '', name = ''] = key.split('/');
+        forgetJob({ namespace, job: name });
+      }
     },
     informerRestarted: (resource: string) => informerRestarts.inc({ resource }),
     leading: (isLeader: boolean) => leader.set(isLeader ? 1 : 0),

@@ -2,11 +2,13 @@
 // node-monitor grace period (50 s by default) and evicts after 300 s more; the operator looks at
 // the node's heartbeat Lease directly, so a dead node is noticed after nodeFailureSeconds.
 //
-// A Lease's age is measured against the newest renewal of any node's Lease, not against our clock:
-// when our watch lags (a starved operator, a slow API server) every Lease looks old at once, and
-// only a node that fell behind the others is dead. This also ignores clock skew with the nodes.
+// A Lease's age is measured against the newest renewal of any node's Lease when that is older than
+// our clock: when our watch lags (a starved operator, a slow API server) every Lease looks old at
+// once, and only a node that fell behind the others is dead. A node whose clock runs ahead cannot
+// make the others look dead: the reference is never later than our own clock.
 import type * as k8s from '@kubernetes/client-node';
 import { Reasons } from './constants.ts';
+import { toMs } from './pod-state.ts';
 
 export type NodeProblem = typeof Reasons.NodeGone | typeof Reasons.NodeNotReady | typeof Reasons.NodeLeaseExpired;
 
@@ -27,26 +29,20 @@ export interface NodeLookup {
   leases(): readonly k8s.V1Lease[];
 }
 
-export const renewedAt = (lease: k8s.V1Lease | undefined): number | undefined => toMs(lease?.spec?.renewTime);
+const renewedAt = (lease: k8s.V1Lease | undefined): number | undefined => toMs(lease?.spec?.renewTime);
 
-/** The newest renewal among all node Leases (ms since the epoch): "now" as the nodes' heartbeats tell it. */
-export function newestRenewal(lookup: NodeLookup): number | undefined {
+/** When Lease ages are measured: the newest renewal of any node's Lease, but never after `now`. */
+export function leaseReference(lookup: NodeLookup, now: number): number | undefined {
   let newest: number | undefined;
   for (const lease of lookup.leases()) {
     const at = renewedAt(lease);
     if (at !== undefined && (newest === undefined || at > newest)) newest = at;
   }
-  return newest;
+  return newest === undefined ? undefined : Math.min(newest, now);
 }
 
-function toMs(time: unknown): number | undefined {
-  if (time === undefined || time === null) return undefined;
-  const ms = time instanceof Date ? time.getTime() : Date.parse(String(time));
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
-/** `newest` is `newestRenewal(lookup)`, passed in so one reconcile computes it once. */
-export function judgeNode(nodeName: string, lookup: NodeLookup, newest: number | undefined, nodeFailureSeconds: number): NodeVerdict {
+/** `reference`: `leaseReference(lookup, now)`, passed in so one reconcile computes it once. */
+export function judgeNode(nodeName: string, lookup: NodeLookup, reference: number | undefined, nodeFailureSeconds: number): NodeVerdict {
   const node = lookup.node(nodeName);
   const renewed = renewedAt(lookup.lease(nodeName));
   if (!node) return { problem: Reasons.NodeGone, message: `node ${nodeName} no longer exists`, failedAt: renewed };
@@ -55,8 +51,8 @@ export function judgeNode(nodeName: string, lookup: NodeLookup, newest: number |
     const failedAt = renewed ?? toMs(ready.lastHeartbeatTime);
     return { problem: Reasons.NodeNotReady, message: `node ${nodeName} is NotReady (${ready.reason ?? 'no reason'})`, failedAt };
   }
-  if (renewed === undefined || newest === undefined) return {};
-  const age = newest - renewed;
+  if (renewed === undefined || reference === undefined) return {};
+  const age = reference - renewed;
   const limit = nodeFailureSeconds * 1000;
   if (age > limit) {
     return {

@@ -33,7 +33,8 @@ export function podState(pod: k8s.V1Pod | undefined): PodState {
 /** True once the stage process has started at least once (running or ended). */
 export const hasStarted = (state: PodState): boolean => state === 'Running' || state === 'Ready' || state === 'Succeeded' || state === 'Failed';
 
-const toMs = (time: unknown): number | undefined => {
+/** A Kubernetes time (Date or RFC 3339 string) in ms since the epoch; undefined when absent or invalid. */
+export const toMs = (time: unknown): number | undefined => {
   if (time === undefined || time === null) return undefined;
   const ms = time instanceof Date ? time.getTime() : Date.parse(String(time));
   return Number.isFinite(ms) ? ms : undefined;

@@ -37,8 +37,8 @@ test('a stale pod whose end its node reported does not get that node blamed, eve
   const env = testEnv({ leases: [0, 1, 2].map((i) => nodeLease(`node-${i}`, 1000)) });
   const failed = await reconcileJob(jobObject((s) => (s.failurePolicy = { nodeFailureSeconds: 5 })), [stagePod(0, { exit: 3 }), stagePod(1, 'Ready'), stagePod(2, { exit: 3 })], env);
   assert.equal(failed.status.lastFailure?.reason, 'PeerLost');
-  // node-0 reported stage 0's exit, then fell a little behind; node-1 (stage 1, never reported) is silent longer.
-  const late = testEnv({ leases: [nodeLease('node-0', 7000), nodeLease('node-1', 9000), nodeLease('node-2', 0)] });
+  // node-0 reported stage 0's exit, then fell behind even longer than node-1 (stage 1, never reported).
+  const late = testEnv({ leases: [nodeLease('node-0', 9000), nodeLease('node-1', 7000), nodeLease('node-2', 0)] });
   const stale = [stagePod(0, { exit: 3 }), stagePod(1, 'Deleting')];
   const blamed = await reconcileJob(jobObject((s) => (s.failurePolicy = { nodeFailureSeconds: 5 }), failed.status), stale, late);
   assert.deepEqual(blamed.status.avoidNodes, ['node-1']);

@@ -7,7 +7,7 @@ import { deletePods, type JobContext } from './context.ts';
 import { detectFailure, restartDelayMs } from './failure-policy.ts';
 import { fail } from './lifecycle.ts';
 import type { NodeProblem, NodeVerdict } from './node-health.ts';
-import { podState } from './pod-state.ts';
+import { exitCodeOf } from './pod-state.ts';
 
 /** Pods of earlier attempts must be gone before the next attempt's pods (same names) are created. */
 export async function removeStalePods(ctx: JobContext): Promise<boolean> {
@@ -61,13 +61,13 @@ function blameDeadNode(ctx: JobContext): boolean {
 
 /**
  * The stale pod whose node is judged dead, the one silent the longest if several are. A pod whose
- * end its node reported (Succeeded, Failed) is no suspect: that node was alive after the failure.
+ * exit code its node reported is no suspect: that node was alive after the failure. (Not the pod
+ * phase: the control plane sets Failed itself on pods of deleted nodes.)
  */
 function deadNodeSuspect(ctx: JobContext): { pod: k8s.V1Pod; node: string; verdict: NodeVerdict & { problem: NodeProblem } } | undefined {
   const suspects = ctx.stale.flatMap((pod) => {
     const node = pod.spec?.nodeName;
-    const state = podState(pod);
-    if (!node || state === 'Failed' || state === 'Succeeded') return [];
+    if (!node || exitCodeOf(pod) !== undefined) return [];
     const verdict = ctx.verdict(node);
     return verdict.problem ? [{ pod, node, verdict: { ...verdict, problem: verdict.problem } }] : [];
   });

@@ -119,7 +119,7 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
           break;
       }
     }
-    loss = await readLossSum(slots.losses.splice(0));
+    loss = await timed('computeSeconds', () => readLossSum(slots.losses.splice(0)));
   } finally {
     slots.dispose();
     accumulator.take().forEach((t) => t.dispose());
