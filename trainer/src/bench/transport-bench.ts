@@ -79,9 +79,16 @@ async function measureWs(sender: Sender, payloadBytes: number, count: number, ti
     sender.send({ type: 'run', transport: 'ws', port: server.port, token: BENCH_TOKEN, payloadBytes, count });
     const link = await server.accept(timeoutMs);
     await sender.next('connected', timeoutMs);
+    // One deadline for the whole run, as the TCP run has, rather than a timer per receive (the
+    // trainer receives without a timeout). When it fires, closing the link fails the pending receive.
+    const timer = setTimeout(() => void link.close(`ws run did not finish within ${timeoutMs} ms`), timeoutMs);
     const started = performance.now();
     sender.send({ type: 'go' });
-    for (let step = 0; step < count; step++) await link.receive(FrameKind.Activation, step, 0, timeoutMs);
+    try {
+      for (let step = 0; step < count; step++) await link.receive(FrameKind.Activation, step, 0);
+    } finally {
+      clearTimeout(timer);
+    }
     const seconds = (performance.now() - started) / 1000;
     await link.close('bench run finished');
     return (payloadBytes * count) / seconds;

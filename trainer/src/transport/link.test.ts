@@ -9,6 +9,7 @@ import { CloseCode, truncateReason } from './link.ts';
 import { LinkClosedError } from './types.ts';
 import { ReceiveTimeoutError } from './mailbox.ts';
 import { linkPair, logSink, TOKEN } from './test-helpers.ts';
+import type { SendBufferPool } from './send-buffers.ts';
 
 const activation = (step: number, microBatch: number, n = 4, fill = step): Frame => ({
   kind: FrameKind.Activation,
@@ -105,6 +106,25 @@ void test('send waits while the peer does not read (bounded buffering), then dra
   assert.equal(resolved, frames);
   await Promise.all([client.close(), accepted.close()]);
   await server.close();
+});
+
+void test('a sender awaiting each send reuses its encode buffers: unfinished writes count toward the high-water mark', async () => {
+  const highWaterMarkBytes = 256 * 1024;
+  const pair = await linkPair({}, { highWaterMarkBytes });
+  // Count encode buffers the pool could not supply (one frame size here, so idle bytes tell).
+  const pool = (pair.client as unknown as { sendBuffers: SendBufferPool }).sendBuffers;
+  const acquire = pool.acquire.bind(pool);
+  let fresh = 0;
+  pool.acquire = (size: number) => {
+    if (pool.idleBytes < size) fresh++;
+    return acquire(size);
+  };
+  const frames = 200; // 64 KiB each, 12.5 MiB in all: the kernel takes most writes at once
+  for (let i = 0; i < frames; i++) await pair.client.send(activation(i, 0, 16 * 1024));
+  for (let i = 0; i < frames; i++) assert.equal((await pair.accepted.receive(FrameKind.Activation, i, 0, 10_000)).data[0], i);
+  // At most the high-water mark plus a frame is unfinished, plus the frame being encoded.
+  assert.ok(fresh <= Math.ceil(highWaterMarkBytes / (64 * 1024)) + 2, `allocated ${fresh} encode buffers for ${frames} frames`);
+  await pair.closeAll();
 });
 
 void test('a peer overflowing the mailbox is disconnected with 1008', async () => {

@@ -26,6 +26,10 @@ const CLOSE_TIMEOUT_MS = 3000;
 const DRAIN_POLL_MS = 5;
 /** Close reasons must fit a control frame: 125 bytes minus the 2-byte code. */
 const MAX_REASON_BYTES = 123;
+/** What send() returns when it handed the frame to the socket at once (shared: it never changes). */
+const SENT: Promise<void> = Promise.resolve();
+/** ws send options, the same for every frame (ws copies them). */
+const BINARY = { binary: true } as const;
 
 export function truncateReason(reason: string): string {
   let out = reason;
@@ -43,6 +47,17 @@ export class WsLink implements Link {
   private cause: LinkClosedInfo | undefined;
   private closedInfo: LinkClosedInfo | undefined;
   private sendChain: Promise<void> = Promise.resolve();
+  /** Frames waiting in sendChain for the socket buffer to drain; while > 0 new frames queue behind them. */
+  private queuedSends = 0;
+  /**
+   * Encoded bytes handed to ws whose write callback has not run yet. At least ws.bufferedAmount:
+   * a frame the kernel took at once is out of the socket buffer, but its callback (which returns
+   * the encode buffer to the pool) only runs on a later tick. A sender awaiting already-resolved
+   * send()s never yields to that tick, so bounding only bufferedAmount let it encode into fresh
+   * buffers while the pool waited for its callbacks.
+   */
+  private unfinishedBytes = 0;
+  private readonly decodeLimits: { maxPayloadBytes: number };
   private drainWaiters: Array<() => void> = [];
   private terminateTimer: NodeJS.Timeout | undefined;
 
@@ -53,6 +68,7 @@ export class WsLink implements Link {
     readonly peer: string,
   ) {
     this.mailbox = new Mailbox(options.maxQueuedFrames);
+    this.decodeLimits = { maxPayloadBytes: options.maxPayloadBytes };
     // Idle buffers never exceed what can be in flight: the high-water mark plus two frames.
     this.sendBuffers = new SendBufferPool(options.highWaterMarkBytes + 2 * options.maxMessageBytes);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -64,7 +80,7 @@ export class WsLink implements Link {
 
   send(frame: Frame): Promise<void> {
     if (this.cause || this.closedInfo) return Promise.reject(this.closedError());
-    const calledAt = performance.now(); // onSent reports call-to-write time, backpressure included
+    const calledAt = this.options.onSent ? performance.now() : 0; // onSent reports call-to-write time, backpressure included
     const payload = frame.data.byteLength;
     if (payload > this.options.maxPayloadBytes) {
       const message = `Frame payload of ${payload} bytes exceeds maxPayloadBytes ${this.options.maxPayloadBytes}.`;
@@ -77,9 +93,19 @@ export class WsLink implements Link {
       this.sendBuffers.release(bytes);
       return Promise.reject(error as Error);
     }
-    // Chain so frames go out in call order and only one sender waits on the buffer at a time.
+    // Nothing queued ahead and room in the socket buffer: hand the frame over now. This is the
+    // common case, and it spares each frame a promise chain and its microtask hops.
+    if (this.queuedSends === 0 && this.ws.readyState === WebSocket.OPEN && !this.overHighWaterMark()) {
+      this.write(bytes, calledAt);
+      return SENT;
+    }
+    // Otherwise chain, so frames go out in call order and only one sender waits on the buffer at a time.
+    this.queuedSends++;
     const sent = this.sendChain.then(() => this.sendEncoded(bytes, calledAt));
-    this.sendChain = sent.catch(() => undefined);
+    const dequeued = (): void => {
+      this.queuedSends--;
+    };
+    this.sendChain = sent.then(dequeued, dequeued);
     return sent;
   }
 
@@ -94,11 +120,23 @@ export class WsLink implements Link {
   }
 
   private async sendEncoded(bytes: Buffer, calledAt: number): Promise<void> {
-    while (this.ws.readyState === WebSocket.OPEN && this.ws.bufferedAmount > this.options.highWaterMarkBytes) {
+    while (this.ws.readyState === WebSocket.OPEN && this.overHighWaterMark()) {
       await this.waitForDrain();
     }
     if (this.cause || this.closedInfo || this.ws.readyState !== WebSocket.OPEN) throw this.closedError();
-    this.ws.send(bytes, { binary: true }, (error) => {
+    this.write(bytes, calledAt);
+  }
+
+  private overHighWaterMark(): boolean {
+    const limit = this.options.highWaterMarkBytes;
+    return this.unfinishedBytes > limit || this.ws.bufferedAmount > limit;
+  }
+
+  /** Hands encoded bytes to ws; the pooled buffer returns to the pool once written to the socket. */
+  private write(bytes: Buffer, calledAt: number): void {
+    this.unfinishedBytes += bytes.length;
+    this.ws.send(bytes, BINARY, (error) => {
+      this.unfinishedBytes -= bytes.length;
       this.wakeDrainWaiters();
       if (error) return; // the socket error also arrives as 'error'/'close' and is handled there
       this.sendBuffers.release(bytes); // written to the socket: nothing references it any more
@@ -137,7 +175,7 @@ export class WsLink implements Link {
     this.options.onReceived?.(bytes.length);
     let frame: Frame;
     try {
-      frame = decodeFrame(bytes, { maxPayloadBytes: this.options.maxPayloadBytes });
+      frame = decodeFrame(bytes, this.decodeLimits);
     } catch (error) {
       // Anything decodeFrame throws is the peer's fault; it must never escape into ws and crash us.
       const reason = error instanceof FrameError ? error.reason : 'decode-failed';

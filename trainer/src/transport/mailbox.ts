@@ -11,9 +11,11 @@ export class ReceiveTimeoutError extends Error {
   }
 }
 
+/** A pending take(): the promise's own settle functions, and its timeout timer if it has one. */
 interface Waiter {
-  resolve(frame: Frame): void;
-  reject(error: Error): void;
+  resolve: (frame: Frame) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout | undefined;
 }
 
 const keyOf = (kind: number, step: number, microBatch: number): string => `${kind}:${step}:${microBatch}`;
@@ -39,6 +41,7 @@ export class Mailbox {
     const key = keyOf(frame.kind, frame.step, frame.microBatch);
     const waiter = shift(this.waiters, key);
     if (waiter) {
+      if (waiter.timer !== undefined) clearTimeout(waiter.timer);
       waiter.resolve(frame);
       return true;
     }
@@ -60,26 +63,20 @@ export class Mailbox {
       return Promise.resolve(frame);
     }
     if (this.closedError) return Promise.reject(this.closedError);
-    return new Promise<Frame>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const waiter: Waiter = {
-        resolve: (f) => {
-          clearTimeout(timer);
-          resolve(f);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-      push(this.waiters, key, waiter);
-      if (timeoutMs !== undefined && timeoutMs > 0) {
-        timer = setTimeout(() => {
-          remove(this.waiters, key, waiter);
-          reject(new ReceiveTimeoutError(kind, step, microBatch, timeoutMs));
-        }, timeoutMs);
-      }
+    // The waiter holds the promise's own resolve/reject: no wrapper closures per receive, and a
+    // timer only when a timeout was asked for (this runs once per frame on the receiving side).
+    let waiter!: Waiter;
+    const promise = new Promise<Frame>((resolve, reject) => {
+      waiter = { resolve, reject, timer: undefined };
     });
+    push(this.waiters, key, waiter);
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      waiter.timer = setTimeout(() => {
+        remove(this.waiters, key, waiter);
+        waiter.reject(new ReceiveTimeoutError(kind, step, microBatch, timeoutMs));
+      }, timeoutMs);
+    }
+    return promise;
   }
 
   /** Rejects every waiting receiver and all later takes of absent frames with `error`. */
@@ -88,7 +85,10 @@ export class Mailbox {
     this.closedError = error;
     const all = [...this.waiters.values()].flat();
     this.waiters.clear();
-    for (const waiter of all) waiter.reject(error);
+    for (const waiter of all) {
+      if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
   }
 }
 

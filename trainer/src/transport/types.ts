@@ -33,8 +33,9 @@ export interface LinkClosedInfo {
 export interface Link {
   /**
    * Encodes the frame immediately (the caller may reuse `frame.data` as soon as send() returns), then,
-   * in call order, waits while the socket buffers more than highWaterMarkBytes and hands the bytes
-   * to the socket. Buffered bytes are thus bounded by highWaterMarkBytes + one frame.
+   * in call order, waits while more than highWaterMarkBytes are buffered or not yet confirmed written
+   * to the socket, and hands the bytes to the socket. Buffered bytes are thus bounded by
+   * highWaterMarkBytes + one frame.
    * Rejects with FrameError (invalid or too large frame) or LinkClosedError.
    */
   send(frame: Frame): Promise<void>;
