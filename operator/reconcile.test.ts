@@ -150,21 +150,28 @@ test('pods of another job with the same name (different uid) are ignored', async
 });
 
 test('after a restart: recovered when all stages run, training again when every stage is past the resumed checkpoint', async () => {
-  const failedAt = { ...jobObject(undefined, { step: 30, lastCheckpoint: { step: 20 } }) };
+  const onClaim = (s: Record<string, unknown>) => (s.checkpoint = { path: '/ckpt', volumeClaimTemplate: { storage: '1Gi' } });
+  const failedAt = jobObject(onClaim, { step: 30, lastCheckpoint: { step: 20 } });
   const failed = await reconcileJob(failedAt, [stagePod(0, 'Ready'), stagePod(1, { exit: 1 }), stagePod(2, 'Ready')], testEnv());
   assert.equal(failed.status.lastFailure?.lostSteps, 10);
   assert.equal(failed.observations.lostSteps, 10);
   const pods = [0, 1, 2].map((i) => stagePod(i, 'Ready', { attempt: 1 }));
   const report = (stageSteps: (number | undefined)[]) => ({ attempt: 1, stageSteps, step: Math.min(...stageSteps.map((s) => s ?? 0)), readAt: NOW });
   // Running again 4 s after the detection; the stages report the checkpoint's step (not yet past it).
-  const running = await reconcileJob(jobObject(undefined, failed.status), pods, { ...testEnv({ now: NOW + 4000 }), progress: () => report([20, 20, undefined]) });
+  const running = await reconcileJob(jobObject(onClaim, failed.status), pods, { ...testEnv({ now: NOW + 4000 }), progress: () => report([20, 20, undefined]) });
   assert.ok(running.status.lastFailure?.recoveredAt);
   assert.equal(running.observations.recoverySeconds, 4);
   assert.equal(running.status.lastFailure?.trainingAt, undefined);
   assert.equal(running.observations.trainingAgainSeconds, undefined);
-  const training = await reconcileJob(jobObject(undefined, running.status), pods, { ...testEnv({ now: NOW + 6000 }), progress: () => report([22, 21, 21]) });
+  const training = await reconcileJob(jobObject(onClaim, running.status), pods, { ...testEnv({ now: NOW + 6000 }), progress: () => report([22, 21, 21]) });
   assert.equal(training.status.lastFailure?.trainingAt, new Date(NOW + 6000).toISOString());
   assert.equal(training.observations.trainingAgainSeconds, 6);
-  const later = await reconcileJob(jobObject(undefined, training.status), pods, { ...testEnv({ now: NOW + 9000 }), progress: () => report([25, 24, 24]) });
+  const later = await reconcileJob(jobObject(onClaim, training.status), pods, { ...testEnv({ now: NOW + 9000 }), progress: () => report([25, 24, 24]) });
   assert.equal(later.observations.trainingAgainSeconds, undefined, 'observed once');
+});
+
+test('checkpoints outside a claim are lost with the pods: every step counts as lost', async () => {
+  const job = jobObject((s) => (s.checkpoint = { path: '/ckpt' }), { step: 30, lastCheckpoint: { step: 20 } });
+  const failed = await reconcileJob(job, [stagePod(0, 'Ready'), stagePod(1, { exit: 1 }), stagePod(2, 'Ready')], testEnv());
+  assert.equal(failed.status.lastFailure?.lostSteps, 30);
 });
