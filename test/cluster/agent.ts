@@ -100,8 +100,6 @@ interface PodRun {
   runStartedMs: number;
   terminating: boolean;
   torn: boolean;
-  probeFailures: number;
-  probeSuccesses: number;
   timers: Set<NodeJS.Timeout>;
   patching: boolean;
   dirty: boolean;
@@ -513,8 +511,6 @@ export class NodeAgent {
       runStartedMs: 0,
       terminating: false,
       torn: false,
-      probeFailures: 0,
-      probeSuccesses: 0,
       timers: new Set(),
       patching: false,
       dirty: false,
@@ -640,14 +636,12 @@ export class NodeAgent {
     run.phase = 'Running';
     run.started = true;
     run.state = { running: { startedAt: nowTime() as unknown as Date } };
-    run.probeFailures = 0;
-    run.probeSuccesses = 0;
     run.ready = !container.readinessProbe;
     if (child.pid) writeFileSync(join(run.dir, 'pid'), String(child.pid));
     log(`pod ${run.key}: started pid ${child.pid} on ${run.node.name} at ${run.ip}: ${argv.join(' ')}`);
     this.markDirty(run);
-    if (container.readinessProbe) this.scheduleProbe(run, container.readinessProbe, true);
-    if (container.livenessProbe) this.scheduleLivenessProbe(run, container.livenessProbe, true, 0);
+    if (container.readinessProbe) this.watchReadiness(run, container.readinessProbe);
+    if (container.livenessProbe) this.watchLiveness(run, container.livenessProbe);
     run.exited = new Promise((resolve) => {
       child.on('error', (err) => {
         log(`pod ${run.key}: spawn failed: ${err.message}`);
@@ -785,53 +779,52 @@ export class NodeAgent {
 
   // ---- probes --------------------------------------------------------------------------------
 
-  private scheduleProbe(run: PodRun, probe: k8s.V1Probe, first: boolean): void {
+  /**
+   * Runs `probe` after its initial delay, then every period, for as long as `run` runs the process
+   * it runs now; `onResult` says whether to go on.
+   */
+  private repeatProbe(run: PodRun, probe: k8s.V1Probe, onResult: (ok: boolean) => boolean, first = true): void {
     const delay = first ? (probe.initialDelaySeconds ?? 0) * 1000 : (probe.periodSeconds ?? 10) * 1000;
     const child = run.proc;
     this.later(run, delay, () => {
       if (run.proc !== child || !child || run.terminating) return;
       void this.probeOnce(run, probe).then((ok) => {
         if (run.proc !== child || run.terminating || run.node.stopped) return;
-        if (ok) {
-          run.probeFailures = 0;
-          run.probeSuccesses += 1;
-          if (!run.ready && run.probeSuccesses >= (probe.successThreshold ?? 1)) {
-            run.ready = true;
-            this.markDirty(run);
-          }
-        } else {
-          run.probeSuccesses = 0;
-          run.probeFailures += 1;
-          if (run.ready && run.probeFailures >= (probe.failureThreshold ?? 3)) {
-            run.ready = false;
-            this.markDirty(run);
-          }
-        }
-        this.scheduleProbe(run, probe, false);
+        if (onResult(ok)) this.repeatProbe(run, probe, onResult, false);
       });
     });
   }
 
+  /** Readiness: Ready after `successThreshold` successes in a row, not Ready after `failureThreshold` failures. */
+  private watchReadiness(run: PodRun, probe: k8s.V1Probe): void {
+    let successes = 0;
+    let failures = 0;
+    this.repeatProbe(run, probe, (ok) => {
+      successes = ok ? successes + 1 : 0;
+      failures = ok ? 0 : failures + 1;
+      const ready = run.ready ? failures < (probe.failureThreshold ?? 3) : successes >= (probe.successThreshold ?? 1);
+      if (ready !== run.ready) {
+        run.ready = ready;
+        this.markDirty(run);
+      }
+      return true;
+    });
+  }
+
   /** Liveness: after `failureThreshold` failures in a row, stop the process; the restart policy does the rest. */
-  private scheduleLivenessProbe(run: PodRun, probe: k8s.V1Probe, first: boolean, failures: number): void {
-    const delay = first ? (probe.initialDelaySeconds ?? 0) * 1000 : (probe.periodSeconds ?? 10) * 1000;
+  private watchLiveness(run: PodRun, probe: k8s.V1Probe): void {
     const child = run.proc;
-    this.later(run, delay, () => {
-      if (run.proc !== child || !child || run.terminating) return;
-      void this.probeOnce(run, probe).then((ok) => {
-        if (run.proc !== child || run.terminating || run.node.stopped) return;
-        const failed = ok ? 0 : failures + 1;
-        if (failed < (probe.failureThreshold ?? 3)) {
-          this.scheduleLivenessProbe(run, probe, false, failed);
-          return;
-        }
-        const grace = probe.terminationGracePeriodSeconds ?? run.pod.spec?.terminationGracePeriodSeconds ?? 30;
-        log(`pod ${run.key}: liveness probe failed ${failed} times: SIGTERM, grace ${grace}s`);
-        this.signal(run, 'SIGTERM');
-        this.later(run, grace * 1000, () => {
-          if (run.proc === child) this.signal(run, 'SIGKILL');
-        });
+    let failures = 0;
+    this.repeatProbe(run, probe, (ok) => {
+      failures = ok ? 0 : failures + 1;
+      if (failures < (probe.failureThreshold ?? 3)) return true;
+      const grace = probe.terminationGracePeriodSeconds ?? run.pod.spec?.terminationGracePeriodSeconds ?? 30;
+      log(`pod ${run.key}: liveness probe failed ${failures} times: SIGTERM, grace ${grace}s`);
+      this.signal(run, 'SIGTERM');
+      this.later(run, grace * 1000, () => {
+        if (run.proc === child) this.signal(run, 'SIGKILL');
       });
+      return false;
     });
   }
 
