@@ -45,21 +45,23 @@ async function main(): Promise<void> {
     console.log(formatRecoveryBench(await runRecoveryBench(EXAMPLE, overrides)) + '\n');
   }
   if (wanted('nodeloss')) {
-    console.log('## Node loss on the test control plane (operator, tiny job, 3 stages)\n');
-    if (process.getuid?.() !== 0) console.log('skipped: needs root (network namespaces) and the cluster tools\n');
-    else {
+    await clusterBench('Node loss on the test control plane (operator, tiny job, 3 stages)', async () => {
       const { formatNodeLossBench, runNodeLossBench } = await import('../../../operator/bench/node-loss-bench.ts');
-      console.log(formatNodeLossBench(await runNodeLossBench()) + '\n');
-    }
+      return formatNodeLossBench(await runNodeLossBench());
+    });
   }
   if (wanted('scale')) {
-    console.log('## Operator at scale on the test control plane (300 jobs × 4 stages, no nodes)\n');
-    if (process.getuid?.() !== 0) console.log('skipped: needs root (network namespaces) and the cluster tools\n');
-    else {
+    await clusterBench('Operator at scale on the test control plane (300 jobs × 4 stages, no nodes)', async () => {
       const { formatScaleBench, runScaleBench } = await import('../../../operator/bench/scale-bench.ts');
-      console.log(formatScaleBench(await runScaleBench()) + '\n');
-    }
+      return formatScaleBench(await runScaleBench());
+    });
   }
+}
+
+/** A benchmark on the test control plane: it needs root (network namespaces) and the cluster tools. */
+async function clusterBench(title: string, run: () => Promise<string>): Promise<void> {
+  console.log(`## ${title}\n`);
+  console.log(process.getuid?.() === 0 ? `${await run()}\n` : 'skipped: needs root (network namespaces) and the cluster tools\n');
 }
 
 await main();
