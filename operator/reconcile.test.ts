@@ -170,8 +170,13 @@ test('after a restart: recovered when all stages run, training again when every 
   assert.equal(later.observations.trainingAgainSeconds, undefined, 'observed once');
 });
 
-test('checkpoints outside a claim are lost with the pods: every step counts as lost', async () => {
-  const job = jobObject((s) => (s.checkpoint = { path: '/ckpt' }), { step: 30, lastCheckpoint: { step: 20 } });
-  const failed = await reconcileJob(job, [stagePod(0, 'Ready'), stagePod(1, { exit: 1 }), stagePod(2, 'Ready')], testEnv());
+test('checkpoints outside a claim are lost with the pods: not a resume point, so every step counts as lost', async () => {
+  const noClaim = (s: Record<string, unknown>) => (s.checkpoint = { path: '/ckpt' });
+  const pods = [0, 1, 2].map((i) => stagePod(i, 'Ready'));
+  const progress = () => ({ attempt: 0, stageSteps: [30, 30, 30], step: 30, checkpointStep: 20, readAt: NOW });
+  const running = await reconcileJob(jobObject(noClaim), pods, { ...testEnv(), progress });
+  assert.equal(running.status.step, 30);
+  assert.equal(running.status.lastCheckpoint, undefined);
+  const failed = await reconcileJob(jobObject(noClaim, running.status), [stagePod(0, 'Ready'), stagePod(1, { exit: 1 }), stagePod(2, 'Ready')], { ...testEnv(), progress });
   assert.equal(failed.status.lastFailure?.lostSteps, 30);
 });

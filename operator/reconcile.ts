@@ -4,7 +4,7 @@
 // same state changes nothing.
 import type * as k8s from '@kubernetes/client-node';
 import { Conditions, Reasons } from './constants.ts';
-import { getCondition, phaseOf } from './conditions.ts';
+import { getCondition, isTrue, phaseOf } from './conditions.ts';
 import { buildContext, type ReconcileEnv } from './context.ts';
 import { createMissingPods, ensureChildren } from './create.ts';
 import { Draft } from './draft.ts';
@@ -42,7 +42,9 @@ export async function reconcileJob(object: PipelineJobObject, pods: readonly k8s
   // 2. Read the pods the job owns from the cache; split them by attempt.
   const ctx = buildContext(object, validated.job, validated.partition, pods, env, draft);
   if (draft.status.startTime === undefined) for (const note of validated.notes) draft.event('Normal', Reasons.PartitionFallback, note);
-  observeStages(ctx);
+  // A finished job's status stays as it ended (the final step; no poll from before the end undoes it).
+  const finished = isTrue(draft.status.conditions, Conditions.Succeeded) || isTrue(draft.status.conditions, Conditions.Failed);
+  if (!finished) observeStages(ctx);
 
   // 3. Finished? Clean up and apply the TTL.
   if (await handleFinished(ctx)) return finish(draft);

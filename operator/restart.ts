@@ -91,9 +91,7 @@ export async function handleFailure(ctx: JobContext): Promise<boolean> {
   }
   const detectedAt = ctx.env.now;
   const step = draft.status.step;
-  // Checkpoints outside a claim live in the pods' own file systems: the next attempt starts over.
-  const onClaim = ctx.job.spec.checkpoint?.persistentVolumeClaim ?? ctx.job.spec.checkpoint?.volumeClaimTemplate;
-  const checkpoint = onClaim ? draft.status.lastCheckpoint?.step : 0;
+  const checkpoint = draft.status.lastCheckpoint?.step ?? 0; // only set for checkpoints on a claim
   draft.status.restarts = restarts + 1;
   draft.status.lastFailure = {
     stage: failure.stage,

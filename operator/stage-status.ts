@@ -1,17 +1,15 @@
 // The observed part of the status: per-stage pod, node and state, stages ready, progress from the
 // stage pods' /status, the Running condition, and the recovery time after a restart.
-import { getCondition } from './conditions.ts';
 import { Conditions, Reasons } from './constants.ts';
 import type { JobContext } from './context.ts';
 import { podState } from './pod-state.ts';
 import { podName } from './names.ts';
+import { checkpointClaimOf } from './pods.ts';
 
 export function observeStages(ctx: JobContext): void {
   const { draft } = ctx;
   const progress = ctx.env.progress(ctx.namespace, ctx.name);
-  // After success the status holds the final step; a poll from before the end must not undo it.
-  const succeeded = getCondition(draft.status.conditions, Conditions.Succeeded)?.status === 'True';
-  const fresh = progress && progress.attempt === ctx.attempt && !succeeded ? progress : undefined;
+  const fresh = progress && progress.attempt === ctx.attempt ? progress : undefined;
   draft.status.stages = ctx.current.map((pod, stage) => ({
     stage,
     pod: pod?.metadata?.name ?? podName(ctx.name, stage),
@@ -27,7 +25,10 @@ export function observeStages(ctx: JobContext): void {
     if (fresh.loss !== undefined) draft.status.loss = fresh.loss.toPrecision(5);
     if (fresh.samplesPerSecond !== undefined) draft.status.samplesPerSecond = Math.round(fresh.samplesPerSecond * 10) / 10;
   }
-  if (progress?.checkpointStep !== undefined) draft.status.lastCheckpoint = { step: progress.checkpointStep, time: progress.checkpointAt };
+  // Only a checkpoint on the claim survives a restart; one in a pod's own file system is no resume point.
+  if (progress?.checkpointStep !== undefined && checkpointClaimOf(ctx.job)) {
+    draft.status.lastCheckpoint = { step: progress.checkpointStep, time: progress.checkpointAt };
+  }
 }
 
 /** Running once every stage is ready; the first time after a restart, that is the recovery. */
