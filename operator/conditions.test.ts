@@ -14,9 +14,12 @@ test('lastTransitionTime changes only when status changes', () => {
 });
 
 test('phase: Failed > Succeeded > Suspended > Restarting > Running > Pending', () => {
-  const c = (type: 'Failed' | 'Running' | 'Restarting', status: 'True' | 'False') => ({ type, status, reason: 'r', message: '', lastTransitionTime: 't' });
+  const c = (type: 'Failed' | 'Succeeded' | 'Suspended' | 'Running' | 'Restarting', status: 'True' | 'False') => ({ type, status, reason: 'r', message: '', lastTransitionTime: 't' });
   assert.equal(phaseOf([]), 'Pending');
   assert.equal(phaseOf([c('Running', 'True')]), 'Running');
   assert.equal(phaseOf([c('Running', 'True'), c('Restarting', 'True')]), 'Restarting');
+  assert.equal(phaseOf([c('Restarting', 'True'), c('Suspended', 'True')]), 'Suspended');
+  assert.equal(phaseOf([c('Suspended', 'True'), c('Succeeded', 'True')]), 'Succeeded');
+  assert.equal(phaseOf([c('Succeeded', 'True'), c('Failed', 'True')]), 'Failed');
   assert.equal(phaseOf([c('Restarting', 'True'), c('Failed', 'True')]), 'Failed');
 });

@@ -3,7 +3,7 @@
 
 import { Conditions, Phases } from '../trainer/src/spec/status-schema.ts';
 
-export const GROUP = 'pipetrain.io';
+const GROUP = 'pipetrain.io';
 export const FIELD_MANAGER = 'pipetrain-operator';
 export const CONTROLLER_NAME = 'pipelinejob';
 
@@ -50,7 +50,9 @@ export const Reasons = {
   TTLExpired: 'TTLExpired',
   CreateFailed: 'CreateFailed',
 } as const;
-export type Reason = (typeof Reasons)[keyof typeof Reasons];
+
+/** Every reason a gang restart is counted under (failure-policy.ts ranks them; metrics start them at 0). */
+export const RESTART_REASONS = [Reasons.NodeGone, Reasons.NodeNotReady, Reasons.NodeLeaseExpired, Reasons.StageFailed, Reasons.PodEvicted, Reasons.PodDeleted, Reasons.PeerLost] as const;
 
 /** Environment of a stage container (StageConfig and token names come from trainer/src/stage/protocol.ts). */
 export const CHECKPOINT_DIR_ENV = 'PIPETRAIN_CHECKPOINT_DIR';

@@ -5,7 +5,7 @@ import type { PipelineJob } from '../trainer/src/spec/schema.ts';
 import { DEFAULT_NODE_FAILURE_SECONDS, Labels } from './constants.ts';
 import type { ChildActions, Draft } from './draft.ts';
 import { ownerReference, type PipelineJobObject } from './job.ts';
-import { judgeNode, leaseReference, type NodeLookup, type NodeVerdict } from './node-health.ts';
+import { judgeNode, leaseReference, needsForceDelete, type NodeLookup, type NodeVerdict } from './node-health.ts';
 import type { Progress } from './progress.ts';
 
 export interface ReconcileEnv {
@@ -91,7 +91,7 @@ export async function deletePods(ctx: JobContext, pods: readonly (k8s.V1Pod | un
       const name = pod?.metadata?.name;
       if (!pod || !name) return;
       const node = pod.spec?.nodeName;
-      const force = node !== undefined && ctx.verdict(node).problem !== undefined;
+      const force = node !== undefined && needsForceDelete(ctx.verdict(node));
       // Already deleting gracefully on a healthy node: nothing more to do.
       if (pod.metadata?.deletionTimestamp && !force) return;
       await ctx.env.actions.deletePod(ctx.namespace, name, force);

@@ -3,7 +3,7 @@
 // verdicts and the time in, a decision out.
 import type * as k8s from '@kubernetes/client-node';
 import { StageExit } from '../trainer/src/stage/protocol.ts';
-import { Reasons } from './constants.ts';
+import { Reasons, type RESTART_REASONS } from './constants.ts';
 import type { NodeVerdict } from './node-health.ts';
 import { containerStatus, exitCodeOf, finishedAt, hasStarted, podState } from './pod-state.ts';
 
@@ -28,7 +28,7 @@ const PERMANENT_WAITING = new Set(['InvalidImageName', 'ErrImageNeverPull']);
 const PERMANENT_EXIT = new Set<number>([StageExit.InvalidJob, 126, 127]);
 
 // Lower = more telling. A neighbour's "peer lost" is a symptom; the dead peer is the cause.
-const RANK: Record<string, number> = {
+const RANK: Record<'permanent' | (typeof RESTART_REASONS)[number], number> = {
   permanent: 0,
   [Reasons.NodeGone]: 1,
   [Reasons.NodeNotReady]: 1,
@@ -50,7 +50,8 @@ export function detectFailure(pods: (k8s.V1Pod | undefined)[], verdict: (node: s
     const failure = podFailure(pod, stage, anyStarted, verdict);
     if (failure) failures.push(failure);
   });
-  const rank = (f: Failure) => (f.permanent ? RANK.permanent : (RANK[f.reason] ?? 5)) ?? 5;
+  const ranks: Record<string, number | undefined> = RANK;
+  const rank = (f: Failure) => (f.permanent ? RANK.permanent : (ranks[f.reason] ?? 5));
   return failures.sort((a, b) => rank(a) - rank(b) || (a.failedAt ?? Infinity) - (b.failedAt ?? Infinity))[0];
 }
 

@@ -12,9 +12,6 @@ export function statusCode(error: unknown): number | undefined {
 export const isNotFound = (error: unknown): boolean => statusCode(error) === 404;
 export const isConflict = (error: unknown): boolean => statusCode(error) === 409;
 export const isAlreadyExists = isConflict;
-export const isGone = (error: unknown): boolean => statusCode(error) === 410;
-export const isForbidden = (error: unknown): boolean => statusCode(error) === 403;
-export const isInvalid = (error: unknown): boolean => statusCode(error) === 422;
 
 /** A one-line description for logs, events and status messages. */
 export function errorMessage(error: unknown): string {

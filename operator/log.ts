@@ -27,4 +27,3 @@ export function createLogger(format: LogFormat = 'json', sink: (line: string) =>
   };
 }
 
-export const silentLogger: Logger = { info: () => undefined, error: () => undefined, with: () => silentLogger };

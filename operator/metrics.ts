@@ -1,17 +1,15 @@
 // Operator metrics: pipetrain_operator_* for the job domain, and controller-runtime's names for the
 // reconcile loop and work queue so existing dashboards work (shared/notes/ecosystem.md §2).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { CONTROLLER_NAME, Phases, Reasons } from './constants.ts';
+import { CONTROLLER_NAME, Phases, RESTART_REASONS } from './constants.ts';
 import type { Observations } from './draft.ts';
+import { jobKey } from './names.ts';
 import type { QueueHooks } from './queue.ts';
 
 /** One PipelineJob's labels on the per-job series (honorLabels keeps them over the scrape target's). */
 export type JobLabels = { namespace: string; job: string };
 
 export type ReconcileResult = 'success' | 'error' | 'requeue_after';
-
-/** Failure reasons a restart is counted under (their series start at 0). */
-const RESTART_REASONS = [Reasons.StageFailed, Reasons.PeerLost, Reasons.PodDeleted, Reasons.PodEvicted, Reasons.NodeNotReady, Reasons.NodeLeaseExpired, Reasons.NodeGone];
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const RECOVERY_BUCKETS = [0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 120, 300, 600];
@@ -33,24 +31,20 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
   const jobLostSteps = new Counter({ name: 'pipetrain_lost_steps_total', help: 'Steps computed again after restarts (done before the failure, after the resumed checkpoint).', labelNames: jobLabels, registers });
   const jobDetection = new Histogram({ name: 'pipetrain_failure_detection_seconds', help: 'From a stage failure (exit, last node heartbeat) to the operator noticing it, where known.', labelNames: jobLabels, buckets: RECOVERY_BUCKETS, registers });
   const jobRecovery = new Histogram({ name: 'pipetrain_recovery_duration_seconds', help: 'From a detected failure to the first step completed after the resume.', labelNames: jobLabels, buckets: RECOVERY_BUCKETS, registers });
-  // Per job: reasons with a series, to remove them. A job's series start at 0 on its first reconcile,
-  // so that rate() and increase() see its first restart (a series born at 1 shows no increase).
-  const jobReasons = new Map<string, Set<string>>();
-  const jobKey = (job: JobLabels) => `${job.namespace}/${job.job}`;
-  const trackJob = (job: JobLabels): Set<string> => {
-    let reasons = jobReasons.get(jobKey(job));
-    if (reasons) return reasons;
-    reasons = new Set(RESTART_REASONS);
-    jobReasons.set(jobKey(job), reasons);
-    for (const reason of reasons) jobRestarts.inc({ ...job, reason }, 0);
+  // Jobs with series. A job's series start at 0 on its first reconcile, so that rate() and
+  // increase() see its first restart (a series born at 1 shows no increase).
+  const tracked = new Map<string, JobLabels>();
+  const trackJob = (job: JobLabels): void => {
+    if (tracked.has(jobKey(job.namespace, job.job))) return;
+    tracked.set(jobKey(job.namespace, job.job), job);
+    for (const reason of RESTART_REASONS) jobRestarts.inc({ ...job, reason }, 0);
     jobLostSteps.inc(job, 0);
     jobDetection.zero(job);
     jobRecovery.zero(job);
-    return reasons;
   };
   const forgetJob = (job: JobLabels): void => {
-    for (const reason of jobReasons.get(jobKey(job)) ?? []) jobRestarts.remove({ ...job, reason });
-    jobReasons.delete(jobKey(job));
+    if (!tracked.delete(jobKey(job.namespace, job.job))) return;
+    for (const reason of RESTART_REASONS) jobRestarts.remove({ ...job, reason });
     for (const metric of [jobLostSteps, jobDetection, jobRecovery]) metric.remove(job);
   };
   const informerRestarts = new Counter({ name: 'pipetrain_operator_informer_restarts_total', help: 'Watches re-established after an error, by resource.', labelNames: ['resource'], registers });
@@ -106,12 +100,11 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
     },
     /** Turns one reconcile's observations of a job into metrics (and starts the job's series at 0). */
     observed(job: JobLabels, seen: Observations): void {
-      const reasons = trackJob(job);
+      trackJob(job);
       if (seen.restartReason) {
         restarts.inc({ reason: seen.restartReason });
         jobRestarts.inc({ ...job, reason: seen.restartReason });
         jobLostSteps.inc(job, seen.lostSteps ?? 0);
-        reasons.add(seen.restartReason);
       }
       if (seen.detectionSeconds !== undefined) {
         detection.observe(seen.detectionSeconds);
@@ -124,10 +117,7 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
     forgetJob,
     /** Leadership lost: the new leader counts from here on; this replica keeps no per-job series. */
     forgetAllJobs(): void {
-      for (const key of [...jobReasons.keys()]) {
-        const [namespace = '', name = ''] = key.split('/');
-        forgetJob({ namespace, job: name });
-      }
+      for (const job of [...tracked.values()]) forgetJob(job);
     },
     informerRestarted: (resource: string) => informerRestarts.inc({ resource }),
     leading: (isLeader: boolean) => leader.set(isLeader ? 1 : 0),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PipelineJobSchema } from '../trainer/src/spec/schema.ts';
+import { CONFIG_ENV } from '../trainer/src/stage/protocol.ts';
 import { buildCheckpointClaim, buildHeadlessService } from './children.ts';
 import { ownerReference } from './job.ts';
 import { buildStagePod } from './pods.ts';
@@ -53,7 +54,9 @@ test('a stage pod: names, labels, owner, DNS, env, probe and a locked-down secur
 test('the last stage has no downstream; the first listens on no link port', () => {
   const { object, job } = parsed();
   const build = (stage: number) => buildStagePod({ job, namespace: 'ns', owner: ownerReference(object), partition: [2, 1, 1], stage, attempt: 0, defaultImage: 'img', command: ['x'] });
-  const last = JSON.parse(build(2).spec?.containers[0]?.env?.[0]?.value ?? '{}') as { downstreamUrl?: string };
+  const config = build(2).spec?.containers[0]?.env?.find((e) => e.name === CONFIG_ENV)?.value;
+  assert.ok(config, 'the stage config is in the environment');
+  const last = JSON.parse(config) as { downstreamUrl?: string };
   assert.equal(last.downstreamUrl, undefined);
   assert.ok(!build(0).spec?.containers[0]?.ports?.some((p) => p.name === 'link'));
   assert.equal(build(0).spec?.affinity, undefined);

@@ -6,4 +6,3 @@ import type { JobStatusSchema } from '../trainer/src/spec/status-schema.ts';
 export type JobStatus = z.output<typeof JobStatusSchema>;
 export type Condition = NonNullable<JobStatus['conditions']>[number];
 export type StageStatus = NonNullable<JobStatus['stages']>[number];
-export type LastFailure = NonNullable<JobStatus['lastFailure']>;
