@@ -41,12 +41,12 @@ export function validateJob(object: PipelineJobObject): ValidatedJob {
   const job = parsed.data;
   const notes: string[] = [];
   const spec = job.spec;
-  // 'profile' measures layer times on a TensorFlow.js backend, which the operator does not load.
-  const forPlan = spec.pipeline.partitionPolicy === 'profile' && !spec.pipeline.partition ? { ...spec, pipeline: { ...spec.pipeline, partitionPolicy: 'parameters' as const } } : spec;
-  if (forPlan !== spec) notes.push('partitionPolicy "profile" needs a TensorFlow.js backend in the operator; layers were balanced by parameter count instead');
   let partition: number[];
   try {
-    partition = planPartition(forPlan).sizes;
+    // No profiler: 'profile' measures on a TensorFlow.js backend, which the operator does not load.
+    const plan = planPartition(spec);
+    partition = plan.sizes;
+    if (spec.pipeline.partitionPolicy === 'profile' && !spec.pipeline.partition) notes.push(`layers were ${plan.reason}`);
   } catch (error) {
     return { ok: false, message: `cannot partition the model: ${(error as Error).message}` };
   }

@@ -180,3 +180,10 @@ test('checkpoints outside a claim are lost with the pods: not a resume point, so
   const failed = await reconcileJob(jobObject(noClaim, running.status), [stagePod(0, 'Ready'), stagePod(1, { exit: 1 }), stagePod(2, 'Ready')], { ...testEnv(), progress });
   assert.equal(failed.status.lastFailure?.lostSteps, 30);
 });
+
+test('partitionPolicy "profile" falls back to parameter counts in the operator, with an event saying so', async () => {
+  const draft = await reconcileJob(jobObject((s) => ((s.pipeline as Record<string, unknown>).partitionPolicy = 'profile')), [], testEnv());
+  const note = draft.events.find((e) => e.reason === 'PartitionFallback');
+  assert.match(note?.message ?? '', /balanced by parameter count: partitionPolicy "profile" needs TensorFlow.js/);
+  assert.notEqual(draft.status.phase, 'Failed');
+});

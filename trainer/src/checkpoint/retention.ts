@@ -46,6 +46,11 @@ export async function applyRetention(dir: string, keep: number, options: { verif
   return removed;
 }
 
+/** Deletes one step folder crash-safely: renamed away first, so no reader ever sees it half gone. */
+export function removeStepFolder(dir: string, step: number): Promise<boolean> {
+  return removeFolder(dir, stepDirName(step));
+}
+
 async function removeFolder(dir: string, name: string): Promise<boolean> {
   const doomed = path.join(dir, `${DELETING}${name}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   try {

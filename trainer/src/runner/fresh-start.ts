@@ -1,7 +1,7 @@
 // `pipetrain train --fresh`: start over instead of resuming. Checkpoints are the user's data, so
 // existing ones are only deleted when --overwrite says so.
-import { rm } from 'node:fs/promises';
-import { listStepFolders, stepDir } from '../checkpoint/layout.ts';
+import { listStepFolders } from '../checkpoint/layout.ts';
+import { removeStepFolder } from '../checkpoint/retention.ts';
 
 export class FreshStartRefused extends Error {}
 
@@ -13,6 +13,6 @@ export async function prepareFreshStart(dir: string, overwrite: boolean): Promis
     throw new FreshStartRefused(`${dir} holds ${steps.length} checkpoint folder(s) (newest: step ${steps[0]}); --fresh would discard them. ` +
       'Add --overwrite to delete them, or point spec.checkpoint.path elsewhere.');
   }
-  await Promise.all(steps.map((step) => rm(stepDir(dir, step), { recursive: true, force: true })));
+  for (const step of steps) await removeStepFolder(dir, step);
   return steps.length;
 }

@@ -18,19 +18,20 @@ export interface PartitionPlan {
 
 /**
  * `profile` measures with `profiler` on the current tfjs backend, so initialise the job's backend
- * first. The profiler is passed in so that callers that never profile (the operator) do not load
- * TensorFlow.js, about 75 MB of memory.
+ * first. The profiler is passed in so that callers that cannot profile (the operator) do not load
+ * TensorFlow.js, about 75 MB of memory; without one, layers are balanced by parameter count and the
+ * reason says so.
  */
 export function planPartition(spec: PipelineJobSpec, profiler?: LayerProfiler): PartitionPlan {
   const { partition, stages, partitionPolicy } = spec.pipeline;
   if (partition) return { sizes: partition, reason: 'explicit partition' };
   const count = stages ?? 1;
-  if (partitionPolicy === 'profile') {
-    if (!profiler) throw new Error('partitionPolicy "profile" needs a layer profiler (TensorFlow.js)');
+  if (partitionPolicy === 'profile' && profiler) {
     const costs = profiler(spec);
     return { sizes: balancePartition(costs, count, RECOMPUTE_FACTOR), reason: 'balanced by measured layer time', costs };
   }
   const { parameterCounts } = inferLayerShapes(spec.model.inputShape, spec.model.layers);
   const costs = parameterCosts(parameterCounts);
-  return { sizes: balancePartition(costs, count), reason: 'balanced by parameter count', costs };
+  const reason = partitionPolicy === 'profile' ? 'balanced by parameter count: partitionPolicy "profile" needs TensorFlow.js here' : 'balanced by parameter count';
+  return { sizes: balancePartition(costs, count), reason, costs };
 }

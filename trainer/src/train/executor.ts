@@ -8,7 +8,8 @@ import { FrameKind, type Link } from '../transport/index.ts';
 import type { ApplyContext } from '../model/layers.ts';
 import { optimizerStep, type NormExchange } from './optimizer-step.ts';
 import type { Optimizer } from './optimizer.ts';
-import { GradientAccumulator, readLossSum, type StageGradients, type StageModel } from './stage-model.ts';
+import { readLossSum } from './read-back.ts';
+import { GradientAccumulator, type StageGradients, type StageModel } from './stage-model.ts';
 import { frameToTensor, tensorToFrame } from './tensor-frames.ts';
 
 export interface StageRuntime {

@@ -4,6 +4,7 @@
 // compute the identical float64 value (see `NormExchange`).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Optimizer } from './optimizer.ts';
+import { readScalars } from './read-back.ts';
 
 /** Combines per-variable squared sums of all stages into the global norm (identity for one process). */
 export type NormExchange = (localSquaredSums: number[], step: number) => Promise<number>;
@@ -17,12 +18,13 @@ export function globalNorm(squaredSumsInModelOrder: number[]): number {
 }
 
 /** Per-gradient sums of squares (float32, as each reduction gives them), read back at once. */
-export function squaredSums(grads: tf.Tensor[]): number[] {
-  if (grads.length === 0) return [];
-  const sums = tf.tidy(() => tf.stack(grads.map((g) => tf.sum(tf.square(g)))));
-  const values = Array.from(sums.dataSync());
-  sums.dispose();
-  return values;
+export async function squaredSums(grads: tf.Tensor[]): Promise<number[]> {
+  const sums = grads.map((g) => tf.tidy(() => tf.sum(tf.square(g))));
+  try {
+    return Array.from(await readScalars(sums));
+  } finally {
+    tf.dispose(sums);
+  }
 }
 
 /** Applies the accumulated gradients and disposes them. Returns the global norm when clipping. */
@@ -38,7 +40,7 @@ export async function optimizerStep(options: {
   let norm: number | undefined;
   let applied = grads;
   if (clipNorm !== undefined) {
-    norm = await exchangeNorm(squaredSums(grads), step);
+    norm = await exchangeNorm(await squaredSums(grads), step);
     if (norm > clipNorm) {
       const scale = tf.scalar(clipNorm / norm);
       applied = grads.map((g) => tf.mul(g, scale));

@@ -10,7 +10,8 @@ import type { WeightBytes } from './digest.ts';
 import { buildStage, outputClasses } from './job-model.ts';
 import { learningRateAt } from './lr-schedule.ts';
 import { optimizerStep, singleProcessNorm } from './optimizer-step.ts';
-import { GradientAccumulator, readLossSum } from './stage-model.ts';
+import { readLossSum } from './read-back.ts';
+import { GradientAccumulator } from './stage-model.ts';
 
 export interface ReferenceResult {
   weights: WeightBytes[];

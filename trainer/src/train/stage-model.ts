@@ -88,18 +88,3 @@ export class GradientAccumulator {
     return sums;
   }
 }
-
-/**
- * The step's loss: the micro-batch losses summed in order, in float64, from one read-back (a
- * read per micro-batch would stall a GPU once per micro-batch). Disposes the tensors.
- */
-export async function readLossSum(losses: tf.Tensor[]): Promise<number | undefined> {
-  if (losses.length === 0) return undefined;
-  const stacked = tf.tidy(() => tf.concat(losses.map((l) => l.reshape([1]))));
-  tf.dispose(losses);
-  const values = await stacked.data();
-  stacked.dispose();
-  let total = 0;
-  for (const value of values) total += value;
-  return total;
-}
