@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DEFAULT_STAGE_COMMAND } from '../../operator/constants.ts';
+import { buildProgram } from '../../trainer/src/cli/main.ts';
 import { REPO_ROOT } from './helm.ts';
 
 const DOCKERFILES = ['operator/Dockerfile', 'trainer/Dockerfile', 'trainer/Dockerfile.gpu'];
@@ -15,6 +17,20 @@ function parseDockerfile(text: string): Instruction[] {
   return joined.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
     .map((l) => { const i = l.indexOf(' '); return { op: l.slice(0, i).toUpperCase(), args: l.slice(i + 1).trim() }; });
 }
+/** Repository paths a Dockerfile copies into /app (WORKDIR), as `source → destination`. */
+function copiedPaths(instructions: Instruction[]): { source: string; dest: string }[] {
+  return instructions
+    .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from='))
+    .flatMap((i) => {
+      const parts = i.args.split(/\s+/).filter((p) => !p.startsWith('--'));
+      const dest = (parts.at(-1) ?? '').replace(/^\/app\//, '').replace(/^\.\/?/, '').replace(/\/$/, '');
+      return parts.slice(0, -1).map((source) => ({ source: source.replace(/\/$/, ''), dest: dest === '' ? source.replace(/\/$/, '') : dest }));
+    });
+}
+/** True when `/app/<path>` comes from a COPY of the repository's `<path>` (or a folder holding it). */
+const copiedFromRepo = (instructions: Instruction[], path: string): boolean =>
+  copiedPaths(instructions).some(({ source, dest }) => source === dest && (path === dest || path.startsWith(`${dest}/`)));
+
 const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 
 for (const file of DOCKERFILES) {
@@ -37,7 +53,7 @@ for (const file of DOCKERFILES) {
     assert.equal(argv[0], 'node');
     const script = argv[1]?.replace(/^\/app\//, '') ?? '';
     assert.ok(existsSync(join(REPO_ROOT, script)), `entry script ${script} exists`);
-    assert.ok(copies.some((c) => script.startsWith(c.args.split(/\s+/).at(-1)?.replace(/^\.\//, '') ?? '#')), `${script} is copied into /app`);
+    assert.ok(copiedFromRepo(instructions, script), `${script} is copied into /app`);
     const user = instructions.filter((i) => i.op === 'USER').at(-1);
     assert.ok(user && !/^(0|root)\b/.test(user.args), 'runs as non-root');
     const runs = instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n');
@@ -52,11 +68,16 @@ for (const file of DOCKERFILES) {
 }
 
 test('the stage command the operator uses exists in the stage image layout', () => {
-  const constants = readFileSync(join(REPO_ROOT, 'operator/constants.ts'), 'utf8');
-  assert.match(constants, /DEFAULT_STAGE_COMMAND = \['node', '\/app\/trainer\/bin\/pipetrain\.js', 'stage'\]/);
-  assert.ok(existsSync(join(REPO_ROOT, 'trainer/bin/pipetrain.js')));
-  // The `stage` and `operator` subcommands are registered by the CLI the images run.
-  const cli = readFileSync(join(REPO_ROOT, 'trainer/src/cli/main.ts'), 'utf8');
-  assert.match(cli, /registerOperator/);
-  assert.match(cli, /[Ss]tage/);
+  const [node, script, subcommand] = DEFAULT_STAGE_COMMAND;
+  assert.equal(node, 'node');
+  assert.ok(script?.startsWith('/app/'), script);
+  const path = (script ?? '').replace(/^\/app\//, '');
+  assert.ok(existsSync(join(REPO_ROOT, path)), `${path} exists`);
+  for (const file of ['trainer/Dockerfile', 'trainer/Dockerfile.gpu']) {
+    assert.ok(copiedFromRepo(parseDockerfile(readFileSync(join(REPO_ROOT, file), 'utf8')), path), `${file} copies ${path}`);
+  }
+  // The subcommands the images run are registered by the CLI.
+  const commands = buildProgram().commands.map((c) => c.name());
+  assert.ok(commands.includes(subcommand ?? ''), `${subcommand} in ${commands.join(', ')}`);
+  assert.ok(commands.includes('operator'));
 });

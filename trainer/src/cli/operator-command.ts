@@ -1,5 +1,6 @@
 // `pipetrain operator`: runs the PipelineJob controller (operator/main.ts) until SIGTERM / SIGINT.
 import { Option, type Command } from 'commander';
+import { DEFAULT_STAGE_COMMAND, DEFAULT_STAGE_IMAGE } from '../../../operator/constants.ts';
 
 function splitCommand(value: string): string[] {
   const argv = value.trim().split(/\s+/).filter(Boolean);
@@ -17,8 +18,8 @@ export function registerOperator(program: Command): void {
     .option('--leader-elect', 'elect a leader through a Lease so only one replica acts', false)
     .option('--lease-namespace <ns>', 'namespace of the leader Lease (default: --namespace, $POD_NAMESPACE or "default")')
     .option('--log-format <format>', 'json or text', 'json')
-    .addOption(new Option('--stage-command <argv>', 'command of the stage containers, space-separated').default('node /app/trainer/bin/pipetrain.js stage').env('PIPETRAIN_STAGE_COMMAND'))
-    .option('--stage-image <image>', 'image of the stage pods when spec.image is empty', 'ghcr.io/pipetrain/pipetrain:0.1.0')
+    .addOption(new Option('--stage-command <argv>', 'command of the stage containers, space-separated').default(DEFAULT_STAGE_COMMAND.join(' ')).env('PIPETRAIN_STAGE_COMMAND'))
+    .option('--stage-image <image>', 'image of the stage pods when spec.image is empty', DEFAULT_STAGE_IMAGE)
     .option('--workers <n>', 'concurrent reconciles (different jobs)', '4')
     .addHelpText('after', `
 Stops gracefully on SIGTERM: in-flight reconciles finish and the leader Lease is released.`)
