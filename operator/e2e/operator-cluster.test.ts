@@ -10,7 +10,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { broken } from '../../trainer/src/spec/broken-jobs.ts';
 import { API_GROUP, API_VERSION, PLURAL } from '../../trainer/src/spec/schema.ts';
-import { claimCheckpoint, createJob, getJob, installCrd, localDigest, patchJobSpec, stagePods, startOperator, tinyJob, waitForJob } from './helpers.ts';
+import { checkpointedJob, claimCheckpoint, createJob, getJob, installCrd, isFinished, localDigest, patchJobSpec, stagePods, startOperator, tinyJob, waitForJob } from './helpers.ts';
 
 const cluster = useCluster();
 // Not sharedOperator(): one test here stops the operator and starts another in its place.
@@ -25,20 +25,19 @@ after(async () => {
   await operator?.stop();
 });
 
-const succeeded = (job: { status?: { phase?: string } }) => job.status?.phase === 'Succeeded' || job.status?.phase === 'Failed';
 
 cluster.test('the tiny job runs as 3 stage pods to Succeeded; status shows the final step and loss', async ({ client, namespace, t }) => {
   await ensureOperator(client);
   await createJob(client, namespace, tinyJob('tiny', (s) => ((s.training as Record<string, unknown>).steps = 40)));
-  const running = await waitForJob(client, namespace, 'tiny', 'has 3 stage pods', (j) => (j.status?.stages ?? []).filter((s) => s.node).length === 3 || succeeded(j));
+  await waitForJob(client, namespace, 'tiny', 'has 3 stage pods', (j) => (j.status?.stages ?? []).filter((s) => s.node).length === 3 || isFinished(j));
   const pods = await stagePods(client, namespace, 'tiny');
-  assert.ok(running);
+  assert.equal(pods.length, 3, 'the stage pods, seen as soon as they are scheduled');
   for (const pod of pods) {
     assert.equal(pod.spec?.automountServiceAccountToken, false);
     assert.equal(pod.spec?.subdomain, 'tiny');
     assert.equal(pod.metadata?.ownerReferences?.[0]?.kind, 'PipelineJob');
   }
-  const done = await waitForJob(client, namespace, 'tiny', 'finished', succeeded, 120_000);
+  const done = await waitForJob(client, namespace, 'tiny', 'finished', isFinished, 120_000);
   assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.conditions));
   assert.equal(done.status?.step, 40);
   assert.equal(done.status?.totalSteps, 40);
@@ -118,18 +117,15 @@ cluster.test('update rules: what defines the run is immutable, the pod layout ch
 
 cluster.test('killing a stage pod mid-training restarts all stages once, resumes from the checkpoint, and ends with the digest of `pipetrain train`', async ({ client, namespace }) => {
   await ensureOperator(client);
-  const body = tinyJob('victim', (s) => {
-    (s.training as Record<string, unknown>).steps = 400;
-    s.checkpoint = { path: '/checkpoints', everySteps: 20, volumeClaimTemplate: { storage: '1Gi', accessModes: ['ReadWriteMany'] } };
-  });
+  const body = checkpointedJob('victim', 400);
   await createJob(client, namespace, body);
-  await waitForJob(client, namespace, 'victim', 'training', (j) => (j.status?.phase === 'Running' && (j.status.step ?? 0) >= 2) || succeeded(j), 90_000);
+  await waitForJob(client, namespace, 'victim', 'training', (j) => (j.status?.phase === 'Running' && (j.status.step ?? 0) >= 2) || isFinished(j), 90_000);
   const before = await getJob(client, namespace, 'victim');
   assert.equal(before.status?.phase, 'Running', 'the job must still be training when the pod is killed');
   await client.killPod(namespace, 'victim-stage-1', 'SIGKILL');
   const restarted = await waitForJob(client, namespace, 'victim', 'restarted', (j) => (j.status?.restarts ?? 0) >= 1);
   assert.equal(restarted.status?.lastFailure?.stage, 1);
-  const done = await waitForJob(client, namespace, 'victim', 'finished', succeeded, 180_000);
+  const done = await waitForJob(client, namespace, 'victim', 'finished', isFinished, 180_000);
   assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.conditions));
   assert.equal(done.status?.restarts, 1);
   assert.ok(done.status?.lastFailure?.recoveredAt, 'recovery time recorded');
@@ -143,11 +139,11 @@ cluster.test('killing a stage pod mid-training restarts all stages once, resumes
 cluster.test('restarting the operator mid-job creates no duplicate pods and the job continues', async ({ client, namespace }) => {
   await ensureOperator(client);
   await createJob(client, namespace, tinyJob('steady', (s) => ((s.training as Record<string, unknown>).steps = 300)));
-  await waitForJob(client, namespace, 'steady', 'running', (j) => j.status?.phase === 'Running' || succeeded(j));
+  await waitForJob(client, namespace, 'steady', 'running', (j) => j.status?.phase === 'Running' || isFinished(j));
   const uidsBefore = (await stagePods(client, namespace, 'steady')).map((p) => p.metadata?.uid).sort();
   await operator?.stop();
   operator = await startOperator(client);
-  const done = await waitForJob(client, namespace, 'steady', 'finished', succeeded, 180_000);
+  const done = await waitForJob(client, namespace, 'steady', 'finished', isFinished, 180_000);
   assert.equal(done.status?.phase, 'Succeeded');
   const events = await client.core.listNamespacedEvent({ namespace });
   const created = events.items.filter((e) => e.reason === 'PodsCreated');

@@ -12,13 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import * as k8sRuntime from '@kubernetes/client-node';
-import { checkpointWeightsDigest } from '../../trainer/src/checkpoint/index.ts';
-import { loadJobData } from '../../trainer/src/data/load.ts';
-import { PipelineJobSchema } from '../../trainer/src/spec/schema.ts';
-import { initBackend } from '../../trainer/src/tf/backend.ts';
-import { weightsDigest } from '../../trainer/src/train/digest.ts';
-import { trainSingleProcess } from '../../trainer/src/train/reference.ts';
-import { createJob, getJob, stagePods, tinyJob, waitForJob } from '../../operator/e2e/helpers.ts';
+import { claimCheckpoint, createJob, getJob, isFinished, localDigest, stagePods, tinyJob, waitForJob } from '../../operator/e2e/helpers.ts';
 import type { ClusterClient } from '../cluster/control.ts';
 import { useCluster } from '../cluster/harness.ts';
 import { statusCode, waitFor } from '../cluster/util.ts';
@@ -50,13 +44,6 @@ function helmOn(client: ClusterClient, home: string, args: string[]): Promise<st
   });
 }
 
-/** What single-process training of the same spec (cpu backend) ends with: `pipetrain train`'s digest. */
-async function localDigest(body: Record<string, unknown>): Promise<string> {
-  await initBackend('cpu');
-  const { spec } = PipelineJobSchema.parse(body);
-  return weightsDigest((await trainSingleProcess(spec, await loadJobData(spec, REPO_ROOT))).weights);
-}
-
 async function operatorPods(client: ClusterClient, namespace: string): Promise<k8s.V1Pod[]> {
   const list = await client.core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component=operator` });
   return list.items.filter((p) => !p.metadata?.deletionTimestamp);
@@ -68,7 +55,6 @@ async function leaseHolder(client: ClusterClient, namespace: string): Promise<st
 }
 
 const isAvailable = (d: k8s.V1Deployment): boolean => d.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ?? false;
-const finished = (j: { status?: { phase?: string } }): boolean => j.status?.phase === 'Succeeded' || j.status?.phase === 'Failed';
 const podUids = (pods: k8s.V1Pod[]): string[] => pods.map((p) => `${p.metadata?.name}=${p.metadata?.uid}`).sort();
 
 /** `kubectl auth can-i …`: its stdout ("yes"/"no"; it exits 1 on "no"). */
@@ -147,7 +133,7 @@ cluster.test(
         s.checkpoint = { path: '/checkpoints', everySteps: 500, volumeClaimTemplate: { storage: '1Gi', accessModes: ['ReadWriteMany'] } };
       });
       await createJob(client, namespace, body);
-      await waitForJob(client, namespace, JOB, 'training', (j) => (j.status?.phase === 'Running' && (j.status.step ?? 0) >= 2) || finished(j), 90_000);
+      await waitForJob(client, namespace, JOB, 'training', (j) => (j.status?.phase === 'Running' && (j.status.step ?? 0) >= 2) || isFinished(j), 90_000);
       const running = await getJob(client, namespace, JOB);
       assert.equal(running.status?.phase, 'Running', 'the job must still be training at the upgrade');
       const stagesBefore = await stagePods(client, namespace, JOB);
@@ -189,22 +175,20 @@ cluster.test(
       assert.deepEqual(podUids(await stagePods(client, namespace, JOB)), uidsBefore, 'stage pods kept their UIDs across the operator rollout');
       assert.equal(afterUpgrade.status?.restarts ?? 0, restartsBefore, `no restart across the rollout: ${afterUpgrade.status?.lastFailure?.message ?? ''}`);
       const stepAtNewLeader = afterUpgrade.status?.step ?? 0;
-      await waitForJob(client, namespace, JOB, 'progressing under the new leader', (j) => (j.status?.step ?? 0) > stepAtNewLeader || finished(j), 60_000);
+      await waitForJob(client, namespace, JOB, 'progressing under the new leader', (j) => (j.status?.step ?? 0) > stepAtNewLeader || isFinished(j), 60_000);
 
       // 4. The job Succeeds, and its final checkpoint holds the weights of local training (computed in this
       // process while the job finishes: it takes as long as the job, so overlapping keeps the test short).
       const expected = localDigest(body);
       expected.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
-      const done = await waitForJob(client, namespace, JOB, 'finished', finished, 240_000);
+      const done = await waitForJob(client, namespace, JOB, 'finished', isFinished, 240_000);
       mark(`job ${done.status?.phase}`);
       assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.conditions));
       assert.equal(done.status?.step, STEPS);
       // After the rollout a restart can only come from the test cluster (a node agent missing heartbeats on
       // a loaded machine); the operator then restarts from the checkpoint, correctly. Only report it.
       if ((done.status?.restarts ?? 0) > restartsBefore) t.diagnostic(`restarted after the rollout: ${done.status?.lastFailure?.message ?? ''}`);
-      const claim = await client.core.readNamespacedPersistentVolumeClaim({ namespace, name: `${JOB}-checkpoints` });
-      const volume = await client.core.readPersistentVolume({ name: claim.spec!.volumeName! });
-      const fromPods = await checkpointWeightsDigest(volume.spec!.hostPath!.path);
+      const fromPods = await claimCheckpoint(client, namespace, JOB);
       assert.equal(fromPods?.step, STEPS);
       assert.equal(fromPods?.weightsSha256, await expected);
       mark('digest matches local training');
@@ -225,7 +209,7 @@ cluster.test(
       assert.equal((await getJob(client, namespace, JOB)).status?.phase, 'Succeeded', 'the PipelineJob stays');
       const kept = await client.core.readNamespacedPersistentVolumeClaim({ namespace, name: `${JOB}-checkpoints` });
       assert.equal(kept.status?.phase, 'Bound');
-      assert.equal((await checkpointWeightsDigest(volume.spec!.hostPath!.path))?.weightsSha256, fromPods?.weightsSha256, 'checkpoints kept');
+      assert.equal((await claimCheckpoint(client, namespace, JOB))?.weightsSha256, fromPods?.weightsSha256, 'checkpoints kept');
       mark('uninstalled; CRD, job and PVC kept');
     } finally {
       rmSync(home, { recursive: true, force: true });
