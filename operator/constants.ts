@@ -55,7 +55,6 @@ export const Reasons = {
 export const RESTART_REASONS = [Reasons.NodeGone, Reasons.NodeNotReady, Reasons.NodeLeaseExpired, Reasons.StageFailed, Reasons.PodEvicted, Reasons.PodDeleted, Reasons.PeerLost] as const;
 
 /** Environment of a stage container (StageConfig and token names come from trainer/src/stage/protocol.ts). */
-export const CHECKPOINT_DIR_ENV = 'PIPETRAIN_CHECKPOINT_DIR';
 export const ATTEMPT_ENV = 'PIPETRAIN_ATTEMPT';
 export const STAGE_PEERS_ENV = 'PIPETRAIN_STAGE_PEERS';
 

@@ -45,7 +45,6 @@ test('a stage pod: names, labels, owner, DNS, env, probe and a locked-down secur
   assert.equal(config.downstreamUrl, 'ws://tiny-stage-2.tiny.ns.svc.cluster.local:7400');
   assert.equal(config.listenHost, '0.0.0.0');
   assert.deepEqual(env.PIPETRAIN_TOKEN?.valueFrom?.secretKeyRef, { name: 'tiny-token', key: 'token' });
-  assert.equal(env.PIPETRAIN_CHECKPOINT_DIR?.value, '/ckpt');
   assert.equal(env.PIPETRAIN_ATTEMPT?.value, '2');
   assert.ok(c?.volumeMounts?.some((m) => m.mountPath === '/ckpt' && m.name === 'checkpoints'));
   assert.ok(pod.spec?.volumes?.some((v) => v.persistentVolumeClaim?.claimName === 'shared'));
@@ -73,4 +72,11 @@ test('headless Service and a claim from the template (kept with the job unless d
   assert.equal(claim?.metadata?.ownerReferences, undefined, 'checkpoints outlive the job by default');
   const owned = parsed((s) => (s.checkpoint = { path: '/ckpt', volumeClaimTemplate: { storage: '1Gi', deleteWithJob: true } }));
   assert.equal(buildCheckpointClaim(owned.job, 'ns', ownerReference(owned.object))?.metadata?.ownerReferences?.length, 1);
+});
+
+test('checkpoints without a claim go to an emptyDir at spec.checkpoint.path (the root is read-only)', () => {
+  const { object, job } = parsed((s) => (s.checkpoint = { path: '/ckpt' }));
+  const pod = buildStagePod({ job, namespace: 'ns', owner: ownerReference(object), partition: [2, 1, 1], stage: 0, attempt: 0, defaultImage: 'img', command: ['x'] });
+  assert.deepEqual(pod.spec?.volumes?.find((v) => v.name === 'checkpoints'), { name: 'checkpoints', emptyDir: {} });
+  assert.ok(pod.spec?.containers[0]?.volumeMounts?.some((m) => m.mountPath === '/ckpt' && m.name === 'checkpoints'));
 });

@@ -3,7 +3,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { PipelineJob } from '../trainer/src/spec/schema.ts';
 import { CONFIG_ENV, TOKEN_ENV, type StageConfig } from '../trainer/src/stage/protocol.ts';
-import { ATTEMPT_ENV, CHECKPOINT_DIR_ENV, CONTAINER_NAME, HOSTNAME_LABEL, LINK_PORT, Labels, STAGE_PEERS_ENV, STAGE_UID, TOKEN_KEY } from './constants.ts';
+import { ATTEMPT_ENV, CONTAINER_NAME, HOSTNAME_LABEL, LINK_PORT, Labels, STAGE_PEERS_ENV, STAGE_UID, TOKEN_KEY } from './constants.ts';
 import { childLabels } from './labels.ts';
 import { claimName, podName, secretName, serviceName, stageHost, stageHostname } from './names.ts';
 
@@ -58,12 +58,10 @@ export function buildStagePod(input: StagePodInput): k8s.V1Pod {
   const volumes: k8s.V1Volume[] = [{ name: 'tmp', emptyDir: {} }];
   // The root file system is read-only: tsx's compile cache and any scratch files go to /tmp.
   const mounts: k8s.V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
-  if (input.checkpointClaim && spec.checkpoint) {
-    volumes.push({ name: 'checkpoints', persistentVolumeClaim: { claimName: input.checkpointClaim } });
+  if (spec.checkpoint) {
+    // Without a claim the checkpoints live as long as the pod (an emptyDir: the root is read-only).
+    volumes.push(input.checkpointClaim ? { name: 'checkpoints', persistentVolumeClaim: { claimName: input.checkpointClaim } } : { name: 'checkpoints', emptyDir: {} });
     mounts.push({ name: 'checkpoints', mountPath: spec.checkpoint.path });
-    env.push({ name: CHECKPOINT_DIR_ENV, value: spec.checkpoint.path });
-  } else if (spec.checkpoint) {
-    env.push({ name: CHECKPOINT_DIR_ENV, value: spec.checkpoint.path });
   }
   const container: k8s.V1Container = {
     name: CONTAINER_NAME,

@@ -39,7 +39,6 @@ export interface StageConfig {
 export const CONFIG_ENV = 'PIPETRAIN_STAGE_CONFIG';
 export const TOKEN_ENV = 'PIPETRAIN_TOKEN';
 /** Checkpoint folder; overrides spec.checkpoint.path (the operator sets it to the volume mount). */
-export const CHECKPOINT_DIR_ENV = 'PIPETRAIN_CHECKPOINT_DIR';
 
 export type StageToSupervisor =
   | { type: 'listening'; stage: number; linkPort: number; metricsPort: number }

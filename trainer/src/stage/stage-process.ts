@@ -8,7 +8,7 @@ import { createCheckpointMetrics, createStageMetrics, startMetricsServer } from 
 import { initBackend } from '../tf/backend.ts';
 import { createStageSession, maxBoundaryBytes, trainStage } from '../train/stage-session.ts';
 import { connectLink, LinkClosedError, listenLink, type Link } from '../transport/index.ts';
-import { CHECKPOINT_DIR_ENV, CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig, type StageToSupervisor, type SupervisorToStage } from './protocol.ts';
+import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig, type StageToSupervisor, type SupervisorToStage } from './protocol.ts';
 import { createStageCheckpointing } from './checkpointing.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { stageTitle } from './process-title.ts';
@@ -89,9 +89,9 @@ async function main(): Promise<void> {
   await metricsServer.close();
 }
 
-/** PIPETRAIN_CHECKPOINT_DIR (set by the operator to the mounted volume) wins over spec.checkpoint.path. */
+/** spec.checkpoint.path, against the job file's folder (in a pod: `/`, where the claim is mounted at it). */
 function resolveCheckpointDir(config: StageConfig): string | undefined {
-  const dir = process.env[CHECKPOINT_DIR_ENV] || config.job.spec.checkpoint?.path;
+  const dir = config.job.spec.checkpoint?.path;
   return dir ? resolve(config.baseDir, dir) : undefined;
 }
 
