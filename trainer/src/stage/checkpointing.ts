@@ -38,14 +38,13 @@ export function createStageCheckpointing(options: CheckpointingOptions): StageCh
   const everySteps = job.spec.checkpoint?.everySteps ?? Number.POSITIVE_INFINITY;
   const writer = new CheckpointWriter(dir, { log, autoCommit: true, keep: job.spec.checkpoint?.keep });
   const specHash = modelSpecHash(job);
-  const pending: Promise<WriteResult>[] = [];
   let lastSaved = 0;
+  // Writes run in order (the writer queues them), so waiting for the last one waits for all.
+  let lastWrite: Promise<void> = Promise.resolve();
 
   const save = (completedSteps: number) => {
     lastSaved = completedSteps;
-    const write = writer.save(snapshot(options, completedSteps, specHash));
-    pending.push(write);
-    void write.then((result) => options.onWritten?.(result));
+    lastWrite = writer.save(snapshot(options, completedSteps, specHash)).then((result) => options.onWritten?.(result));
   };
 
   return {
@@ -66,7 +65,7 @@ export function createStageCheckpointing(options: CheckpointingOptions): StageCh
     },
     async finish(completedSteps) {
       if (completedSteps > lastSaved) save(completedSteps);
-      await Promise.all(pending);
+      await lastWrite;
       await writer.flush();
     },
   };
