@@ -74,7 +74,8 @@ export class Supervisor {
       for (;;) {
         const failure = await Promise.race([this.runAttempt(), interrupted]);
         if (!failure) return this.result();
-        await this.handleFailure(failure);
+        // Ctrl-C during the back-off stops at once instead of starting the next attempt first.
+        await Promise.race([this.handleFailure(failure), interrupted]);
       }
     } finally {
       process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
