@@ -3,21 +3,22 @@
 // then emit the queued events. Nothing a reconcile throws escapes: it is logged, counted and retried
 // with per-key exponential back-off.
 import * as k8s from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, PLURAL } from '../trainer/src/spec/schema.ts';
-import { ItemBackoff } from './backoff.ts';
+import { API_GROUP, API_VERSION, PLURAL } from '../trainer/src/api/schema.ts';
+import { DEFAULT_METRICS_PORT } from '../trainer/src/contract/index.ts';
+import { ItemBackoff } from './machinery/backoff.ts';
 import { Labels, NODE_LEASE_NAMESPACE } from './constants.ts';
-import { Watched } from './informers.ts';
-import type { PipelineJobObject } from './job.ts';
+import { Watched } from './machinery/informers.ts';
+import type { PipelineJobObject } from './policy/job.ts';
 import { childActions, eventRecorder, writeStatus, type Apis } from './k8s-actions.ts';
-import { errorMessage, isConflict } from './k8s-errors.ts';
-import { MANAGED_PODS_SELECTOR } from './labels.ts';
-import type { Logger } from './log.ts';
+import { errorMessage, isConflict } from './machinery/k8s-errors.ts';
+import { MANAGED_PODS_SELECTOR } from './children/labels.ts';
+import type { Logger } from './machinery/log.ts';
 import type { OperatorMetrics } from './metrics.ts';
-import { jobKey, splitKey } from './names.ts';
-import { ProgressPoller } from './progress-poller.ts';
-import { WorkQueue } from './queue.ts';
-import { reconcileJob, type ReconcileEnv } from './reconcile.ts';
-import { stableJson } from './stable-json.ts';
+import { jobKey, splitKey } from './children/names.ts';
+import { ProgressPoller } from './policy/progress-poller.ts';
+import { WorkQueue } from './machinery/queue.ts';
+import { reconcileJob, type ReconcileEnv } from './policy/reconcile.ts';
+import { stableJson } from './machinery/stable-json.ts';
 
 export interface ControllerOptions {
   kc: k8s.KubeConfig;
@@ -43,7 +44,10 @@ export class Controller {
   private workers: Promise<void>[] = [];
   private readonly recordEvent: ReturnType<typeof eventRecorder>;
 
-  constructor(private readonly options: ControllerOptions) {
+  private readonly options: ControllerOptions;
+
+  constructor(options: ControllerOptions) {
+    this.options = options;
     const { kc, apis, namespace, log, metrics } = options;
     const ns = namespace;
     const common = { log, onRestart: undefined as (() => void) | undefined };
@@ -98,7 +102,7 @@ export class Controller {
       pods: () => this.pods.cache.list(),
       metricsPort: (namespace, name) => {
         const port = (this.jobs.cache.get(name, namespace)?.spec as { metricsPort?: unknown } | undefined)?.metricsPort;
-        return typeof port === 'number' ? port : 9400;
+        return typeof port === 'number' ? port : DEFAULT_METRICS_PORT;
       },
       onChange: (key) => this.enqueue(key),
       intervalMs: options.pollIntervalMs,

@@ -2,11 +2,12 @@
 // stage a DNS name, and the checkpoint claim made from spec.checkpoint.volumeClaimTemplate.
 import { randomBytes } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
-import type { PipelineJob } from '../trainer/src/spec/schema.ts';
-import { LINK_PORT, TOKEN_KEY } from './constants.ts';
+import type { PipelineJob } from '../../trainer/src/api/schema.ts';
+import { TOKEN_KEY } from '../constants.ts';
+import { LINK_PORT } from '../../trainer/src/contract/index.ts';
 import { childLabels } from './labels.ts';
 import { claimName, secretName, serviceName } from './names.ts';
-import { Labels } from './constants.ts';
+import { Labels } from '../constants.ts';
 
 export function buildTokenSecret(job: PipelineJob, namespace: string, owner: k8s.V1OwnerReference, token = randomBytes(32).toString('hex')): k8s.V1Secret {
   return {

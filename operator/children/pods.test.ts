@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PipelineJobSchema } from '../trainer/src/spec/schema.ts';
-import { CONFIG_ENV } from '../trainer/src/stage/protocol.ts';
-import { buildCheckpointClaim, buildHeadlessService } from './children.ts';
-import { ownerReference } from './job.ts';
+import { PipelineJobSchema } from '../../trainer/src/api/schema.ts';
+import { CONFIG_ENV } from '../../trainer/src/contract/index.ts';
+import { buildCheckpointClaim, buildHeadlessService } from './job-children.ts';
+import { ownerReference } from '../policy/job.ts';
 import { buildStagePod } from './pods.ts';
-import { jobObject } from './test-builders.ts';
+import { jobObject } from '../../test/support/operator-builders.ts';
 
 function parsed(spec: (s: Record<string, unknown>) => void = () => undefined) {
   const object = jobObject(spec);
@@ -45,7 +45,8 @@ test('a stage pod: names, labels, owner, DNS, env, probe and a locked-down secur
   assert.equal(config.downstreamUrl, 'ws://tiny-stage-2.tiny.ns.svc.cluster.local:7400');
   assert.equal(config.listenHost, '0.0.0.0');
   assert.deepEqual(env.PIPETRAIN_TOKEN?.valueFrom?.secretKeyRef, { name: 'tiny-token', key: 'token' });
-  assert.equal(env.PIPETRAIN_ATTEMPT?.value, '2');
+  assert.deepEqual(Object.keys(env).sort(), ['PIPETRAIN_STAGE_CONFIG', 'PIPETRAIN_TOKEN'], 'only variables the stage reads');
+  assert.equal(pod.metadata?.labels?.['pipetrain.io/attempt'], '2');
   assert.ok(c?.volumeMounts?.some((m) => m.mountPath === '/ckpt' && m.name === 'checkpoints'));
   assert.ok(pod.spec?.volumes?.some((v) => v.persistentVolumeClaim?.claimName === 'shared'));
 });

@@ -1,9 +1,10 @@
 // Builds the Pod of one stage for one attempt. Pure: everything comes from the arguments, so the
 // pod is unit-tested field by field and identical across reconciles and operator restarts.
 import type * as k8s from '@kubernetes/client-node';
-import type { PipelineJob } from '../trainer/src/spec/schema.ts';
-import { CONFIG_ENV, TOKEN_ENV, type StageConfig } from '../trainer/src/stage/protocol.ts';
-import { ATTEMPT_ENV, CONTAINER_NAME, HOSTNAME_LABEL, LINK_PORT, Labels, STAGE_PEERS_ENV, STAGE_UID, TOKEN_KEY } from './constants.ts';
+import type { PipelineJob } from '../../trainer/src/api/schema.ts';
+import { CONFIG_ENV, TOKEN_ENV, type StageConfig } from '../../trainer/src/contract/index.ts';
+import { CONTAINER_NAME, HOSTNAME_LABEL, Labels, TOKEN_KEY } from '../constants.ts';
+import { LINK_PORT, STAGE_UID } from '../../trainer/src/contract/index.ts';
 import { childLabels } from './labels.ts';
 import { claimName, podName, secretName, serviceName, stageHost, stageHostname } from './names.ts';
 
@@ -48,15 +49,12 @@ export function buildStagePod(input: StagePodInput): k8s.V1Pod {
     metricsPort: spec.metricsPort,
     baseDir: '/',
   };
-  const peers = partition.map((_, i) => stageHost(name, namespace, i)).join(',');
   const env: k8s.V1EnvVar[] = [
     { name: CONFIG_ENV, value: JSON.stringify(config) },
     { name: TOKEN_ENV, valueFrom: { secretKeyRef: { name: secretName(name), key: TOKEN_KEY } } },
-    { name: ATTEMPT_ENV, value: String(attempt) },
-    { name: STAGE_PEERS_ENV, value: peers },
   ];
   const volumes: k8s.V1Volume[] = [{ name: 'tmp', emptyDir: {} }];
-  // The root file system is read-only: tsx's compile cache and any scratch files go to /tmp.
+  // The root file system is read-only: scratch files go to /tmp.
   const mounts: k8s.V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
   if (spec.checkpoint) {
     // Without a claim the checkpoints live as long as the pod (an emptyDir: the root is read-only).

@@ -22,7 +22,11 @@ export function withJitter(delayMs: number, fraction = 0.2, random: () => number
 export class ItemBackoff {
   private readonly failures = new Map<string, number>();
 
-  constructor(private readonly options: BackoffOptions = { baseMs: 5, maxMs: 1_000_000 }) {}
+  private readonly options: BackoffOptions;
+
+  constructor(options: BackoffOptions = { baseMs: 5, maxMs: 1_000_000 }) {
+    this.options = options;
+  }
 
   /** Records one more failure of `key` and returns how long to wait before retrying it. */
   next(key: string): number {

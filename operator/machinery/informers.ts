@@ -27,7 +27,10 @@ export class Watched<T extends k8s.KubernetesObject> {
   private readonly clock: Clock;
   private erroredDuringStart = false;
 
-  constructor(private readonly options: WatchedOptions<T>) {
+  private readonly options: WatchedOptions<T>;
+
+  constructor(options: WatchedOptions<T>) {
+    this.options = options;
     this.clock = options.clock ?? realClock;
     const { informer, onChange } = options;
     informer.on('add', onChange);

@@ -40,7 +40,10 @@ export class LeaderElector {
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
 
-  constructor(private readonly options: LeaderElectionOptions) {
+  private readonly options: LeaderElectionOptions;
+
+  constructor(options: LeaderElectionOptions) {
+    this.options = options;
     this.clock = options.clock ?? realClock;
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createOperatorMetrics } from './metrics.ts';
+import { createOperatorMetrics } from '../metrics.ts';
 import { parseAddress, startHealthServer } from './server.ts';
 
 test('/healthz, /readyz follow readiness, /metrics has the operator and workqueue metrics', async () => {

@@ -1,7 +1,7 @@
 // Conditions per the Kubernetes API conventions: one entry per type; lastTransitionTime changes
 // only when status changes (a new reason or message alone keeps it).
-import type { ConditionType, Phase } from './constants.ts';
-import { Conditions } from './constants.ts';
+import type { ConditionType, Phase } from '../constants.ts';
+import { Conditions } from '../constants.ts';
 import type { Condition } from './status-types.ts';
 
 export interface ConditionInput {

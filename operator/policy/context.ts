@@ -1,12 +1,12 @@
 // Everything one reconcile of one job works with: the job, its pods from the cache sorted by
 // attempt, the environment (clock, child actions, node health, stage progress) and the draft.
 import type * as k8s from '@kubernetes/client-node';
-import type { PipelineJob } from '../trainer/src/spec/schema.ts';
-import { DEFAULT_NODE_FAILURE_SECONDS, Labels } from './constants.ts';
+import type { PipelineJob } from '../../trainer/src/api/schema.ts';
+import { DEFAULT_NODE_FAILURE_SECONDS, Labels } from '../constants.ts';
 import type { ChildActions, Draft } from './draft.ts';
 import { ownerReference, type PipelineJobObject } from './job.ts';
 import { judgeNode, leaseReference, needsForceDelete, type NodeLookup, type NodeVerdict } from './node-health.ts';
-import type { Progress } from './progress.ts';
+import type { Progress } from './stage-reports.ts';
 
 export interface ReconcileEnv {
   now: number;

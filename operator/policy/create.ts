@@ -1,10 +1,10 @@
 // Creating children: the Secret, headless Service and checkpoint claim (once, and again before each
 // attempt in case someone deleted them), then all missing stage pods of the attempt together.
-import { Conditions, Reasons } from './constants.ts';
+import { Conditions, Reasons } from '../constants.ts';
 import { isTrue } from './conditions.ts';
-import { buildCheckpointClaim, buildHeadlessService, buildTokenSecret } from './children.ts';
+import { buildCheckpointClaim, buildHeadlessService, buildTokenSecret } from '../children/job-children.ts';
 import type { JobContext } from './context.ts';
-import { buildStagePod, checkpointClaimOf } from './pods.ts';
+import { buildStagePod, checkpointClaimOf } from '../children/pods.ts';
 
 export async function ensureChildren(ctx: JobContext): Promise<void> {
   const { job, namespace, owner, env, draft } = ctx;

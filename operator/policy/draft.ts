@@ -40,11 +40,16 @@ export class Draft {
   readonly observations: Observations = {};
   requeueAfterMs?: number;
 
+  readonly nowMs: number;
+  readonly generation: number | undefined;
+
   constructor(
     current: JobStatus | undefined,
-    readonly nowMs: number,
-    readonly generation: number | undefined,
+    nowMs: number,
+    generation: number | undefined,
   ) {
+    this.nowMs = nowMs;
+    this.generation = generation;
     this.status = structuredClone(current ?? {});
     this.status.observedGeneration = generation;
   }

@@ -2,8 +2,8 @@
 // pipeline, so the answer is a single Failure (the most telling one) or none. Pure: pods, node
 // verdicts and the time in, a decision out.
 import type * as k8s from '@kubernetes/client-node';
-import { StageExit } from '../trainer/src/stage/protocol.ts';
-import { Reasons, type RESTART_REASONS } from './constants.ts';
+import { StageExit } from '../../trainer/src/contract/index.ts';
+import { Reasons, type RESTART_REASONS } from '../constants.ts';
 import type { NodeVerdict } from './node-health.ts';
 import { containerStatus, exitCodeOf, finishedAt, hasStarted, podState } from './pod-state.ts';
 

@@ -2,10 +2,10 @@
 // and generation, status), and its spec validated again with the trainer's own schema and checks,
 // plus the partition every stage will use.
 import type * as k8s from '@kubernetes/client-node';
-import { planPartition } from '../trainer/src/runner/partition-plan.ts';
-import { PipelineJobSchema, type PipelineJob } from '../trainer/src/spec/schema.ts';
-import { checkSemantics } from '../trainer/src/spec/semantic.ts';
-import { issuesToProblems } from '../trainer/src/spec/zod-issues.ts';
+import { planPartition } from '../../trainer/src/runner/partition-plan.ts';
+import { PipelineJobSchema, type PipelineJob } from '../../trainer/src/api/schema.ts';
+import { checkSemantics } from '../../trainer/src/api/semantic.ts';
+import { issuesToProblems } from '../../trainer/src/api/zod-issues.ts';
 import type { JobStatus } from './status-types.ts';
 
 export interface PipelineJobObject {

@@ -1,6 +1,6 @@
 // Lifecycle steps of the reconcile: a finished job (clean-up, TTL), success, the active deadline,
 // and suspend / resume. Each returns true when it decided the outcome of this reconcile.
-import { Conditions, Reasons } from './constants.ts';
+import { Conditions, Reasons } from '../constants.ts';
 import { isTrue } from './conditions.ts';
 import { deletePods, type JobContext } from './context.ts';
 import { podState } from './pod-state.ts';

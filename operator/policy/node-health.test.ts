@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { judgeNode, leaseReference, type NodeLookup } from './node-health.ts';
-import { NOW, nodeLease, readyNode } from './test-builders.ts';
+import { NOW, nodeLease, readyNode } from '../../test/support/operator-builders.ts';
 
 // Node "other" renewed its Lease just now unless a test says otherwise.
 const lookup = (nodes = [readyNode('n'), readyNode('other')], leases = [nodeLease('n', 1000), nodeLease('other', 0)]): NodeLookup => ({

@@ -7,7 +7,7 @@
 // once, and only a node that fell behind the others is dead. A node whose clock runs ahead cannot
 // make the others look dead: the reference is never later than our own clock.
 import type * as k8s from '@kubernetes/client-node';
-import { Reasons } from './constants.ts';
+import { Reasons } from '../constants.ts';
 import { toMs } from './pod-state.ts';
 
 export type NodeProblem = typeof Reasons.NodeGone | typeof Reasons.NodeNotReady | typeof Reasons.NodeLeaseExpired;

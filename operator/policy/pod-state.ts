@@ -1,7 +1,7 @@
 // What a stage pod is doing, read from its status: the words the failure policy and the status
 // use (Pending, Running, Ready, Succeeded, Failed, Terminating, Missing).
 import type * as k8s from '@kubernetes/client-node';
-import { CONTAINER_NAME } from './constants.ts';
+import { CONTAINER_NAME } from '../constants.ts';
 
 export type PodState = 'Missing' | 'Pending' | 'Running' | 'Ready' | 'Succeeded' | 'Failed' | 'Terminating';
 

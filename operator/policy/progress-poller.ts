@@ -4,10 +4,10 @@
 // its status is written (the reconcile reads the latest progress from here).
 import type * as k8s from '@kubernetes/client-node';
 import { request } from 'node:http';
-import { Labels } from './constants.ts';
+import { Labels } from '../constants.ts';
 import { attemptOf } from './context.ts';
-import { jobKey } from './names.ts';
-import { mergeReports, type Progress, type StageReport } from './progress.ts';
+import { jobKey } from '../children/names.ts';
+import { mergeReports, type Progress, type StageReport } from './stage-reports.ts';
 
 export interface PollerOptions {
   /** Stage pods of all jobs, from the pod informer's cache. */
@@ -26,7 +26,11 @@ export class ProgressPoller {
   private timer?: NodeJS.Timeout;
   private running = false;
 
-  constructor(private readonly options: PollerOptions) {}
+  private readonly options: PollerOptions;
+
+  constructor(options: PollerOptions) {
+    this.options = options;
+  }
 
   get(namespace: string, name: string): Progress | undefined {
     return this.latest.get(jobKey(namespace, name));

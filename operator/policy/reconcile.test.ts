@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { getCondition } from './conditions.ts';
 import { reconcileJob } from './reconcile.ts';
-import { NOW, jobObject, nodeLease, readyNode, stagePod, testEnv } from './test-builders.ts';
+import { NOW, jobObject, nodeLease, readyNode, stagePod, testEnv } from '../../test/support/operator-builders.ts';
 
 test('a new job gets its Secret, Service and all stage pods at once, and Created', async () => {
   const env = testEnv();

@@ -3,7 +3,7 @@
 // caller writes the status once, then emits the events. Level-triggered: running it again on the
 // same state changes nothing.
 import type * as k8s from '@kubernetes/client-node';
-import { Conditions, Reasons } from './constants.ts';
+import { Conditions, Reasons } from '../constants.ts';
 import { getCondition, isTrue, phaseOf } from './conditions.ts';
 import { buildContext, type ReconcileEnv } from './context.ts';
 import { createMissingPods, ensureChildren } from './create.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { reconcileJob } from './reconcile.ts';
-import { jobObject, nodeLease, stagePod, testEnv } from './test-builders.ts';
+import { jobObject, nodeLease, stagePod, testEnv } from '../../test/support/operator-builders.ts';
 
 test('a restart blamed on PeerLost whose stale pod sits on a node that then dies: the node is avoided and named in lastFailure', async () => {
   // The node of stage 1 died: its process is gone, so the neighbours exited 3 before its Lease expired.

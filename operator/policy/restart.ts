@@ -2,7 +2,7 @@
 // its node is gone), the next attempt starts after a back-off and avoids the failed node. Permanent
 // failures and spent maxRestarts fail the job instead.
 import type * as k8s from '@kubernetes/client-node';
-import { Conditions, Labels, Reasons } from './constants.ts';
+import { Conditions, Labels, Reasons } from '../constants.ts';
 import { deletePods, type JobContext } from './context.ts';
 import { detectFailure, restartDelayMs } from './failure-policy.ts';
 import { fail } from './lifecycle.ts';

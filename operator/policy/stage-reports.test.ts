@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mergeReports } from './progress.ts';
+import { mergeReports } from './stage-reports.ts';
 
 test('the job is at the slowest stage; loss comes from the last stage', () => {
   const merged = mergeReports([{ stage: 0, step: 7, totalSteps: 10 }, { stage: 1, step: 6 }, { stage: 2, step: 6, loss: 0.5, samplesPerSecond: 100 }], 1, 5);

@@ -1,19 +1,9 @@
-// Training progress as the stage pods report it on GET /status (trainer/src/metrics), merged into
+// Training progress as the stage pods report it on GET /status (trainer/src/contract), merged into
 // one view of the job: a step counts once every stage has done it.
+import type { StageStatus } from '../../trainer/src/contract/index.ts';
 
-/** Body of a stage's GET /status (fields the operator uses). */
-export interface StageReport {
-  stage: number;
-  phase?: string;
-  step?: number;
-  totalSteps?: number;
-  loss?: number | null;
-  samplesPerSecond?: number | null;
-  lastStepAt?: string | null;
-  /** Newest committed checkpoint's step, once stages report it (checkpoint issue). */
-  checkpointStep?: number;
-  checkpointAt?: string;
-}
+/** What the operator reads of a stage's GET /status (absent: the stage could not be reached). */
+export type StageReport = Partial<StageStatus> & { stage: number };
 
 export interface Progress {
   /** Attempt the reports belong to. */

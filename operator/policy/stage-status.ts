@@ -1,10 +1,10 @@
 // The observed part of the status: per-stage pod, node and state, stages ready, progress from the
 // stage pods' /status, the Running condition, and the recovery time after a restart.
-import { Conditions, Reasons } from './constants.ts';
+import { Conditions, Reasons } from '../constants.ts';
 import type { JobContext } from './context.ts';
 import { podState } from './pod-state.ts';
-import { podName } from './names.ts';
-import { checkpointClaimOf } from './pods.ts';
+import { podName } from '../children/names.ts';
+import { checkpointClaimOf } from '../children/pods.ts';
 
 export function observeStages(ctx: JobContext): void {
   const { draft } = ctx;

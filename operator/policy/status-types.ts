@@ -1,7 +1,7 @@
 // status of a PipelineJob, as the operator writes it: the types of the schema the CRD carries
-// (trainer/src/spec/status-schema.ts).
+// (trainer/src/api/status-schema.ts).
 import type { z } from 'zod';
-import type { JobStatusSchema } from '../trainer/src/spec/status-schema.ts';
+import type { JobStatusSchema } from '../../trainer/src/api/status-schema.ts';
 
 export type JobStatus = z.output<typeof JobStatusSchema>;
 export type Condition = NonNullable<JobStatus['conditions']>[number];

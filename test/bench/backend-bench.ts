@@ -1,10 +1,10 @@
 // Training step time of a model per backend, single process, same micro-batches: cpu, wasm as
 // shipped, and wasm with our BatchMatMul fix; measured one after the other in the same run.
-import { loadJobData } from '../data/load.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
-import { initBackend } from '../tf/backend.ts';
-import { installWasmMatMulFix, uninstallWasmMatMulFix } from '../tf/wasm-matmul-fix.ts';
-import { trainSingleProcess } from '../train/reference.ts';
+import { loadJobData } from '../../trainer/src/data/load.ts';
+import type { PipelineJobSpec } from '../../trainer/src/api/schema.ts';
+import { initBackend } from '../../trainer/src/tf/backend.ts';
+import { installWasmMatMulFix, uninstallWasmMatMulFix } from '../../trainer/src/tf/wasm-matmul-fix.ts';
+import { trainSingleProcess } from '../../trainer/src/train/reference.ts';
 
 export interface BackendStepTime {
   backend: 'cpu' | 'wasm (as shipped)' | 'wasm + matmul fix';

@@ -3,12 +3,12 @@
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointWriter, type StageSnapshot } from '../checkpoint/index.ts';
-import { loadJobData } from '../data/load.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
-import { initBackend } from '../tf/backend.ts';
-import { runStep } from '../train/executor.ts';
-import { createStageSession } from '../train/stage-session.ts';
+import { CheckpointWriter, type StageSnapshot } from '../../trainer/src/checkpoint/index.ts';
+import { loadJobData } from '../../trainer/src/data/load.ts';
+import type { PipelineJobSpec } from '../../trainer/src/api/schema.ts';
+import { initBackend } from '../../trainer/src/tf/backend.ts';
+import { runStep } from '../../trainer/src/train/executor.ts';
+import { createStageSession } from '../../trainer/src/train/stage-session.ts';
 
 const MiB = 1024 * 1024;
 

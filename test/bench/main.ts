@@ -1,13 +1,13 @@
 // `npm run bench`: every benchmark, measured side by side in one run, printed as Markdown tables
 // (docs/benchmarks.md is written from this output). Loopback only; every loop is bounded.
-import { loadPipelineJobFile } from '../spec/load.ts';
+import { loadPipelineJobFile } from '../../trainer/src/api/load.ts';
 import { formatBackendBench, runBackendBench } from './backend-bench.ts';
 import { formatCheckpointBench, runCheckpointBench } from './checkpoint-bench.ts';
 import { formatRecoveryBench, runRecoveryBench } from './recovery-bench.ts';
 import { formatPipelineBench, runPipelineBench } from './pipeline-bench.ts';
 import { formatTransportBench, runTransportBench } from './transport-bench.ts';
 
-const EXAMPLE = new URL('../../../examples/mnist-mlp.yaml', import.meta.url).pathname;
+const EXAMPLE = new URL('../../examples/mnist-mlp.yaml', import.meta.url).pathname;
 
 async function loadExample(overrides: string[]) {
   const loaded = await loadPipelineJobFile(EXAMPLE, overrides);
@@ -46,13 +46,13 @@ async function main(): Promise<void> {
   }
   if (wanted('nodeloss')) {
     await clusterBench('Node loss on the test control plane (operator, tiny job, 3 stages)', async () => {
-      const { formatNodeLossBench, runNodeLossBench } = await import('../../../operator/bench/node-loss-bench.ts');
+      const { formatNodeLossBench, runNodeLossBench } = await import('./node-loss-bench.ts');
       return formatNodeLossBench(await runNodeLossBench());
     });
   }
   if (wanted('scale')) {
     await clusterBench('Operator at scale on the test control plane (300 jobs × 4 stages, no nodes)', async () => {
-      const { formatScaleBench, runScaleBench } = await import('../../../operator/bench/scale-bench.ts');
+      const { formatScaleBench, runScaleBench } = await import('./scale-bench.ts');
       return formatScaleBench(await runScaleBench());
     });
   }

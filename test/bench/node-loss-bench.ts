@@ -4,11 +4,11 @@
 // (3) every stage reporting a step of the new attempt (polled, so accurate to about 0.5 s).
 // Needs root and the cluster tools (`npm run -s cluster:tools`).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startCluster, stopCluster } from '../../test/cluster/cluster.ts';
-import { ClusterClient } from '../../test/cluster/control.ts';
-import { checkpointedJob, createJob, getJob, installCrd, startOperator } from '../e2e/helpers.ts';
-import type { PipelineJobObject } from '../job.ts';
-import { createLogger } from '../log.ts';
+import { startCluster, stopCluster } from '../cluster/cluster.ts';
+import { ClusterClient } from '../cluster/control.ts';
+import { checkpointedJob, createJob, getJob, installCrd, startOperator } from '../e2e/operator/helpers.ts';
+import type { PipelineJobObject } from '../../operator/policy/job.ts';
+import { createLogger } from '../../operator/machinery/log.ts';
 
 export interface NodeLossRun { detectSeconds: number; podsRunningSeconds: number; trainingSeconds: number }
 

@@ -1,9 +1,9 @@
 // Pipeline efficiency: each stage's measured compute time over wall time, against the simulator's
 // ideal for the measured action costs, for real stage processes on this machine.
-import { buildPrograms, simulate } from '../schedule/index.ts';
-import { runLocal } from '../runner/local-runner.ts';
-import { createProgressReporter } from '../runner/progress.ts';
-import type { PipelineJob } from '../spec/schema.ts';
+import { buildPrograms, simulate } from '../../trainer/src/schedule/index.ts';
+import { runLocal } from '../../trainer/src/runner/local-runner.ts';
+import { createProgressReporter } from '../../trainer/src/runner/progress-output.ts';
+import type { PipelineJob } from '../../trainer/src/api/schema.ts';
 
 export interface StageEfficiency {
   stage: number;

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { activeStagePids } from '../stage/process-title.ts';
+import { activeStagePids } from '../../trainer/src/stage/process-title.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/pipetrain.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../trainer/bin/pipetrain.js', import.meta.url));
 
 export interface RecoveryBenchResult {
   runs: number[];

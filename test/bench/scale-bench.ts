@@ -8,15 +8,15 @@
 // Needs root and the cluster tools (`npm run -s cluster:tools`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import { auditLog, startCluster, stopCluster } from '../../test/cluster/cluster.ts';
-import { ClusterClient } from '../../test/cluster/control.ts';
-import { createJob, installCrd, REPO, STAGE_COMMAND, tinyJob } from '../e2e/helpers.ts';
-import { MANAGED_PODS_SELECTOR } from '../labels.ts';
-import { operatorClusterRole } from '../rbac.ts';
+import { auditLog, startCluster, stopCluster } from '../cluster/cluster.ts';
+import { ClusterClient } from '../cluster/control.ts';
+import { createJob, installCrd, REPO, STAGE_COMMAND, tinyJob } from '../e2e/operator/helpers.ts';
+import { MANAGED_PODS_SELECTOR } from '../../operator/children/labels.ts';
+import { operatorClusterRole } from '../support/rbac.ts';
+import { cpuBetween, cpuSnapshot, rssMB, type CpuUse } from './process-stats.ts';
 
 export interface ScaleOptions {
   /** jobs: PipelineJobs created (default 300). */
@@ -54,7 +54,7 @@ export interface ScaleResult {
   rss: { synced: number; peak: number; end: number };
   requests: { startup: RequestCount; burst: RequestCount; settle: RequestCount; idle: RequestCount };
   /** CPU seconds per process from the first create until every pod existed, and how busy the whole machine was. */
-  cpu: { seconds: Record<string, number>; machineBusy: number; cores: number };
+  cpu: CpuUse;
 }
 
 const NAMESPACE = 'pipetrain-bench';
@@ -159,43 +159,6 @@ async function spawnOperator(kubeconfig: string, workers: number | undefined): P
     await sleep(100);
   }
   return { pid: child.pid!, metricsPort, logTail, stop };
-}
-
-/** VmRSS of a process in MB (10^6 bytes); 0 once it is gone. */
-function rssMB(pid: number): number {
-  try {
-    const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kib ? (Number(kib) * 1024) / 1e6 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-// ---- CPU --------------------------------------------------------------------------------------------
-
-interface CpuSnapshot { processes: Record<string, number>; busy: number; total: number }
-
-/** user + system CPU seconds of one process (0 once it is gone); /proc counts in ticks of 1/100 s. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is the state, field 3 of stat(5)
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function cpuSnapshot(pids: Record<string, number>): CpuSnapshot {
-  const ticks = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0); // idle + iowait
-  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0); // without guest time, already in user
-  return { processes: Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)])), busy: total - idle, total };
-}
-
-function cpuBetween(from: CpuSnapshot, to: CpuSnapshot): ScaleResult['cpu'] {
-  const seconds = Object.fromEntries(Object.keys(from.processes).map((name) => [name, (to.processes[name] ?? 0) - (from.processes[name] ?? 0)]));
-  return { seconds, machineBusy: (to.busy - from.busy) / Math.max(1, to.total - from.total), cores: cpus().length };
 }
 
 interface Scrape { reconciles: number; errors: number; depth: number; durationSum: number; durationCount: number }

@@ -3,7 +3,7 @@
 // Runs only under child_process.fork (IPC); exits when told to or when the parent goes away.
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { connectLink, FrameKind, type Frame } from '../transport/index.ts';
+import { connectLink, FrameKind, type Frame } from '../../trainer/src/transport/index.ts';
 import { BENCH_TOKEN, type FromSender, type ToSender } from './transport-bench-protocol.ts';
 import { writeLengthPrefixed } from './transport-bench-tcp.ts';
 

@@ -2,16 +2,15 @@
 // decodeFrame, Float32Array payload) against a raw TCP socket with a 4-byte length prefix, measured
 // in the same run on loopback. The sender is a forked child so both ends get their own core, as
 // real stages do. Each measurement runs from the 'go' signal to the receipt of the last payload.
-//   Usage: node --import tsx trainer/src/bench/transport-bench.ts
+//   Usage: node test/bench/transport-bench.ts
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { FrameKind, listenLink } from '../transport/index.ts';
+import { FrameKind, listenLink } from '../../trainer/src/transport/index.ts';
 import { BENCH_TOKEN, type BenchTransport, type FromSender, type ToSender } from './transport-bench-protocol.ts';
 import { readLengthPrefixed } from './transport-bench-tcp.ts';
-import { TSX_IMPORT } from '../runner/tsx-loader.ts';
 
 export interface TransportBenchOptions {
   /** Payload sizes in bytes (multiples of 4). Default 64 KiB, 1 MiB, 16 MiB. */
@@ -42,7 +41,10 @@ class Sender {
   private readonly inbox: FromSender[] = [];
   private wake: (() => void) | undefined;
   private exited = false;
-  constructor(readonly child: ChildProcess) {
+  readonly child: ChildProcess;
+
+  constructor(child: ChildProcess) {
+    this.child = child;
     child.on('message', (message: FromSender) => {
       this.inbox.push(message);
       this.wake?.();
@@ -144,7 +146,7 @@ export async function runTransportBench(options: TransportBenchOptions = {}): Pr
   for (const size of sizes) {
     if (!Number.isInteger(size) || size <= 0 || size % 4 !== 0) throw new TypeError(`Bench sizes must be positive multiples of 4, got ${size}.`);
   }
-  const child = fork(new URL('./transport-bench-sender.ts', import.meta.url), [], { execArgv: ['--import', TSX_IMPORT], stdio: 'inherit' });
+  const child = fork(new URL('./transport-bench-sender.ts', import.meta.url), [], { stdio: 'inherit' });
   const sender = new Sender(child);
   try {
     const results: TransportBenchResult[] = [];

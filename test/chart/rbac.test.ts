@@ -2,9 +2,9 @@
 // needs and nothing more sensitive (kubectl auth can-i --as=system:serviceaccount:<ns>:<sa>).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { useCluster } from '../test/cluster/harness.ts';
-import { installCrd } from './e2e/helpers.ts';
-import { operatorClusterRole, operatorRules } from './rbac.ts';
+import { useCluster } from '../cluster/harness.ts';
+import { installCrd } from '../e2e/operator/helpers.ts';
+import { operatorClusterRole, operatorRules } from '../support/rbac.ts';
 
 test('the rules file is a list of PolicyRules with no wildcards', () => {
   const rules = operatorRules();

@@ -1,6 +1,6 @@
 // The table of broken job files for load.test.ts: each one with a distinctive part of the message
 // (including the field path) that `pipetrain validate` must print for it.
-import { jobYaml } from './test-jobs.ts';
+import { jobYaml } from './spec-jobs.ts';
 
 export interface BrokenJob {
   name: string;

@@ -4,10 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { tryCommit } from './commit.ts';
-import { stageLayers } from './layout.ts';
-import type { LayerState, StageSnapshot } from './types.ts';
-import { CheckpointWriter } from './writer.ts';
+import { tryCommit } from '../../trainer/src/checkpoint/commit.ts';
+import { stageLayers } from '../../trainer/src/checkpoint/layout.ts';
+import type { LayerState, StageSnapshot } from '../../trainer/src/checkpoint/types.ts';
+import { CheckpointWriter } from '../../trainer/src/checkpoint/writer.ts';
 
 export const SPEC_HASH = 'a'.repeat(64);
 

@@ -1,7 +1,7 @@
 // Shared fixtures for the transport tests: loopback link pairs and a log sink.
-import { connectLink, type ConnectLinkOptions } from './client.ts';
-import { listenLink, type LinkServer, type ListenLinkOptions } from './server.ts';
-import type { Link } from './types.ts';
+import { connectLink, type ConnectLinkOptions } from '../../trainer/src/transport/client.ts';
+import { listenLink, type LinkServer, type ListenLinkOptions } from '../../trainer/src/transport/server.ts';
+import type { Link } from '../../trainer/src/transport/link-api.ts';
 
 export const TOKEN = 'test-token-0123456789';
 

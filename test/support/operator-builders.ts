@@ -3,15 +3,15 @@
 import type * as k8s from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { Labels } from './constants.ts';
-import type { ReconcileEnv } from './context.ts';
-import type { ChildActions } from './draft.ts';
-import type { PipelineJobObject } from './job.ts';
+import { Labels } from '../../operator/constants.ts';
+import type { ReconcileEnv } from '../../operator/policy/context.ts';
+import type { ChildActions } from '../../operator/policy/draft.ts';
+import type { PipelineJobObject } from '../../operator/policy/job.ts';
 
 export const NOW = Date.parse('2026-01-01T00:00:00Z');
 
 export function jobObject(spec: (s: Record<string, unknown>) => void = () => undefined, status?: PipelineJobObject['status']): PipelineJobObject {
-  const file = parse(readFileSync(new URL('../test/fixtures/tiny-job.yaml', import.meta.url), 'utf8')) as { spec: Record<string, unknown> };
+  const file = parse(readFileSync(new URL('../fixtures/tiny-job.yaml', import.meta.url), 'utf8')) as { spec: Record<string, unknown> };
   spec(file.spec);
   return {
     apiVersion: 'pipetrain.io/v1alpha1',

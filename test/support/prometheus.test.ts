@@ -2,9 +2,9 @@
 // They FAIL (with the install command) when /usr/bin/prometheus is missing; CI installs it in .ci/run.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startMetricsServer } from './server.ts';
-import { createStageMetrics, type StageMetrics } from './stage-metrics.ts';
-import { startPrometheus, type PromSample, type RunningPrometheus } from './prometheus-test-helper.ts';
+import { startMetricsServer } from '../../trainer/src/metrics/server.ts';
+import { createStageMetrics, type StageMetrics } from '../../trainer/src/metrics/stage-metrics.ts';
+import { startPrometheus, type PromSample, type RunningPrometheus } from './prometheus.ts';
 
 const TIMEOUT_MS = 30_000;
 

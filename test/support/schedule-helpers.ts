@@ -1,5 +1,5 @@
 // Shared helpers for the tests of this module (not exported from index.ts).
-import { formatAction, type Action, type ComputeTimetable } from './action.ts';
+import { formatAction, type Action, type ComputeTimetable } from '../../trainer/src/schedule/action.ts';
 
 /** The compute actions of one stage in slot order, as compact text. */
 export function computeOrder(timetable: ComputeTimetable, stage: number): string[] {

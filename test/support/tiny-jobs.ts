@@ -1,5 +1,5 @@
 // Small job specs for tests: fast to train, yet covering every layer kind and optimizer.
-import { PipelineJobSchema, type PipelineJobSpec } from '../spec/schema.ts';
+import { PipelineJobSchema, type PipelineJobSpec } from '../../trainer/src/api/schema.ts';
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> | T[K] : T[K] };
 

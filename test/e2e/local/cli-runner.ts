@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../trainer/bin/pipetrain.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../../trainer/bin/pipetrain.js', import.meta.url));
 
 export interface CliResult { code: number | null; stdout: string; stderr: string }
 

@@ -7,11 +7,11 @@ import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listCheckpoints } from '../../trainer/src/checkpoint/index.ts';
-import { activeStagePids } from '../../trainer/src/stage/process-title.ts';
+import { listCheckpoints } from '../../../trainer/src/checkpoint/index.ts';
+import { activeStagePids } from '../../../trainer/src/stage/process-title.ts';
 import { parseSummary, progressStep, runCli } from './cli-runner.ts';
 
-const JOB = fileURLToPath(new URL('../fixtures/recovery-job.yaml', import.meta.url));
+const JOB = fileURLToPath(new URL('../../fixtures/recovery-job.yaml', import.meta.url));
 /** spec.training.steps and spec.checkpoint.everySteps of that job. */
 const STEPS = 40;
 const EVERY = 4;

@@ -7,14 +7,14 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadJobData } from '../../trainer/src/data/load.ts';
-import { loadPipelineJobFile } from '../../trainer/src/spec/load.ts';
-import { initBackend } from '../../trainer/src/tf/backend.ts';
-import { weightsDigest } from '../../trainer/src/train/digest.ts';
-import { trainSingleProcess } from '../../trainer/src/train/reference.ts';
+import { loadJobData } from '../../../trainer/src/data/load.ts';
+import { loadPipelineJobFile } from '../../../trainer/src/api/load.ts';
+import { initBackend } from '../../../trainer/src/tf/backend.ts';
+import { weightsDigest } from '../../../trainer/src/train/digest.ts';
+import { trainSingleProcess } from '../../../trainer/src/train/reference.ts';
 
-const CLI = fileURLToPath(new URL('../../trainer/bin/pipetrain.js', import.meta.url));
-const JOB = fileURLToPath(new URL('../fixtures/tiny-job.yaml', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../trainer/bin/pipetrain.js', import.meta.url));
+const JOB = fileURLToPath(new URL('../../fixtures/tiny-job.yaml', import.meta.url));
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

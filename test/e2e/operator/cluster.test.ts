@@ -2,14 +2,14 @@
 // a real kube-apiserver, scheduler, controller-manager and node agent that runs the stage pods.
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
-import type { ClusterClient } from '../../test/cluster/control.ts';
-import { useCluster } from '../../test/cluster/harness.ts';
-import { waitFor } from '../../test/cluster/util.ts';
-import type { RunningOperator } from '../main.ts';
+import type { ClusterClient } from '../../cluster/control.ts';
+import { useCluster } from '../../cluster/harness.ts';
+import { waitFor } from '../../cluster/util.ts';
+import type { RunningOperator } from '../../../operator/main.ts';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { broken } from '../../trainer/src/spec/broken-jobs.ts';
-import { API_GROUP, API_VERSION, PLURAL } from '../../trainer/src/spec/schema.ts';
+import { broken } from '../../support/broken-jobs.ts';
+import { API_GROUP, API_VERSION, PLURAL } from '../../../trainer/src/api/schema.ts';
 import { checkpointedJob, claimCheckpoint, createJob, getJob, installCrd, isFinished, localDigest, patchJobSpec, stagePods, startOperator, tinyJob, waitForJob } from './helpers.ts';
 
 const cluster = useCluster();

@@ -3,10 +3,10 @@
 // operator notices, restarts the pipeline from the checkpoint and the job ends with the weights of
 // an uninterrupted local run.
 import assert from 'node:assert/strict';
-import type { ClusterClient } from '../../test/cluster/control.ts';
-import { useCluster } from '../../test/cluster/harness.ts';
-import { sleep } from '../../test/cluster/util.ts';
-import type { PipelineJobObject } from '../job.ts';
+import type { ClusterClient } from '../../cluster/control.ts';
+import { useCluster } from '../../cluster/harness.ts';
+import { sleep } from '../../cluster/util.ts';
+import type { PipelineJobObject } from '../../../operator/policy/job.ts';
 import { checkpointedJob, claimCheckpoint, createJob, getJob, isFinished, localDigest, sharedOperator, stagePods, waitForJob } from './helpers.ts';
 
 const cluster = useCluster();

@@ -3,10 +3,10 @@
 // checkpoint, and the TTL after a job finished. Each test runs its own operator(s), scoped to its
 // namespace, so they never act on another test's jobs.
 import assert from 'node:assert/strict';
-import type { ClusterClient } from '../../test/cluster/control.ts';
-import { useCluster } from '../../test/cluster/harness.ts';
-import { statusCode, waitFor } from '../../test/cluster/util.ts';
-import type { RunningOperator } from '../main.ts';
+import type { ClusterClient } from '../../cluster/control.ts';
+import { useCluster } from '../../cluster/harness.ts';
+import { statusCode, waitFor } from '../../cluster/util.ts';
+import type { RunningOperator } from '../../../operator/main.ts';
 import { checkpointedJob, claimCheckpoint, createJob, eventsWithReason, getJob, installCrd, isFinished, localDigest, patchJobSpec, stagePods, startOperator, tinyJob, waitForJob } from './helpers.ts';
 
 const cluster = useCluster();

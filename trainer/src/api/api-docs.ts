@@ -15,7 +15,7 @@ export function renderApiDocs(): string {
   const intro = [
     `# ${KIND} API reference (${API_GROUP}/${API_VERSION})`,
     '',
-    '<!-- Generated from trainer/src/spec/schema.ts by trainer/src/spec/generate-crd.ts. Do not edit; run `npm run generate:crd`. -->',
+    '<!-- Generated from trainer/src/api/schema.ts by trainer/src/api/generate-crd.ts. Do not edit; run `npm run generate:crd`. -->',
     '',
     `A \`${KIND}\` (short name \`${SHORT_NAME}\`) describes one pipeline-parallel training job. The same file runs locally with`,
     '`pipetrain train FILE` and on Kubernetes through the operator; `pipetrain validate FILE` checks it and prints every problem.',

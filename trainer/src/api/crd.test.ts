@@ -4,7 +4,7 @@ import { ALWAYS_CHANGEABLE, CHANGEABLE_WHILE_SUSPENDED, IMMUTABLE } from './crd-
 import { buildCrd } from './crd.ts';
 import { staleFiles } from './generate-crd.ts';
 import { parsePipelineJobYaml } from './load.ts';
-import { jobYaml } from './test-jobs.ts';
+import { jobYaml } from '../../../test/support/spec-jobs.ts';
 
 type Node = Record<string, unknown>;
 

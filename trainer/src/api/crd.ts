@@ -56,7 +56,7 @@ export function buildCrd(): object {
 /** The CRD file's text, with a header saying how it is made. */
 export function renderCrdYaml(): string {
   const header = [
-    '# Generated from trainer/src/spec/schema.ts by trainer/src/spec/generate-crd.ts. Do not edit.',
+    '# Generated from trainer/src/api/schema.ts by trainer/src/api/generate-crd.ts. Do not edit.',
     '# Regenerate with: npm run generate:crd',
   ].join('\n');
   return `${header}\n${stringify(buildCrd(), { lineWidth: 0, aliasDuplicateObjects: false })}`;

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatProblems, parsePipelineJobYaml, type Problem } from './load.ts';
-import { jobYaml } from './test-jobs.ts';
-import { broken } from './broken-jobs.ts';
+import { jobYaml } from '../../../test/support/spec-jobs.ts';
+import { broken } from '../../../test/support/broken-jobs.ts';
 
 function problemsOf(yaml: string, overrides: string[] = []): Problem[] {
   const result = parsePipelineJobYaml(yaml, 'job.yaml', overrides);

@@ -1,5 +1,5 @@
 // The PipelineJob status as the operator writes it: one schema for the operator's types
-// (operator/status-types.ts) and the CRD's status (so `kubectl explain pj.status` documents it
+// (operator/policy/status-types.ts) and the CRD's status (so `kubectl explain pj.status` documents it
 // and the API server drops what the schema does not name). Times are RFC 3339 strings.
 import { z } from 'zod';
 

@@ -2,8 +2,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { TSX_IMPORT } from './tsx-loader.ts';
-import { CONFIG_ENV, TOKEN_ENV, type StageConfig, type StageToSupervisor, type SupervisorToStage } from '../stage/protocol.ts';
+import { type StageToSupervisor, type SupervisorToStage } from '../stage/protocol.ts';
+import { CONFIG_ENV, TOKEN_ENV, type StageConfig } from '../contract/index.ts';
 
 const STAGE_ENTRY = fileURLToPath(new URL('../stage/stage-main.ts', import.meta.url));
 /** Seconds a stage gets to exit after SIGTERM before SIGKILL. */
@@ -23,7 +23,7 @@ export function startStage(config: StageConfig, token: string, handlers: {
   onLogLine(stage: number, line: string): void;
 }): StageProcess {
   const child = fork(STAGE_ENTRY, [], {
-    execArgv: ['--import', TSX_IMPORT],
+    execArgv: [], // not the parent's (a test runner's flags, say)
     env: { ...process.env, [CONFIG_ENV]: JSON.stringify(config), [TOKEN_ENV]: token },
     serialization: 'advanced', // Float32Array weights travel as structured clones, not JSON
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { createProgressReporter, formatBar, formatDuration } from './progress.ts';
+import { createProgressReporter, formatBar, formatDuration } from './progress-output.ts';
 
 function capture(format: 'text' | 'json', everySteps: number) {
   const stream = new PassThrough();

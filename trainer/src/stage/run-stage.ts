@@ -8,7 +8,8 @@ import { createCheckpointMetrics, createStageMetrics, startMetricsServer } from 
 import { initBackend } from '../tf/backend.ts';
 import { createStageSession, maxBoundaryBytes, trainStage } from '../train/stage-session.ts';
 import { connectLink, LinkClosedError, listenLink, type Link } from '../transport/index.ts';
-import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig, type StageToSupervisor, type SupervisorToStage } from './protocol.ts';
+import { type StageToSupervisor, type SupervisorToStage } from './protocol.ts';
+import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig } from '../contract/index.ts';
 import { createStageCheckpointing } from './checkpointing.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { stageTitle } from './process-title.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { frameHeaderBytes } from './frame.ts';
-import { DEFAULT_HIGH_WATER_MARK_BYTES, DEFAULT_MAX_QUEUED_FRAMES, LinkClosedError, resolveLinkOptions } from './types.ts';
+import { DEFAULT_HIGH_WATER_MARK_BYTES, DEFAULT_MAX_QUEUED_FRAMES, LinkClosedError, resolveLinkOptions } from './link-api.ts';
 
 void test('resolveLinkOptions applies defaults and sizes ws maxPayload for the largest header', () => {
   const resolved = resolveLinkOptions({ token: 'abc', maxPayloadBytes: 1000 });

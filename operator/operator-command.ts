@@ -1,6 +1,7 @@
-// `pipetrain operator`: runs the PipelineJob controller (operator/main.ts) until SIGTERM / SIGINT.
+// `pipetrain operator`: runs the PipelineJob controller (main.ts) until SIGTERM / SIGINT. Registered by
+// operator/cli.ts only: the stage image's CLI (trainer/bin/pipetrain.js) has no operator in it.
 import { Option, type Command } from 'commander';
-import { DEFAULT_STAGE_COMMAND, DEFAULT_STAGE_IMAGE } from '../../../operator/constants.ts';
+import { DEFAULT_STAGE_COMMAND, DEFAULT_STAGE_IMAGE } from '../trainer/src/contract/index.ts';
 
 function splitCommand(value: string): string[] {
   const argv = value.trim().split(/\s+/).filter(Boolean);
@@ -27,7 +28,7 @@ Stops gracefully on SIGTERM: in-flight reconciles finish and the leader Lease is
       if (opts.logFormat !== 'json' && opts.logFormat !== 'text') throw new Error(`--log-format must be json or text; got ${opts.logFormat}`);
       const workers = Number(opts.workers);
       if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a positive integer; got ${opts.workers}`);
-      const { runOperator } = await import('../../../operator/main.ts');
+      const { runOperator } = await import('./main.ts');
       const running = await runOperator({
         kubeconfig: opts.kubeconfig,
         namespace: opts.namespace,
