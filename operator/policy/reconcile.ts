@@ -25,19 +25,7 @@ export async function reconcileJob(object: PipelineJobObject, pods: readonly k8s
 
   // 1. A spec the operator cannot run: InvalidSpec, no pods, no retries (until the spec changes).
   const validated = validateJob(object);
-  if (!validated.ok) {
-    const failed = getCondition(draft.status.conditions, Conditions.Failed);
-    if (failed?.reason !== Reasons.InvalidSpec || failed.message !== validated.message) {
-      draft.condition({ type: Conditions.Failed, status: 'True', reason: Reasons.InvalidSpec, message: validated.message });
-      draft.event('Warning', Reasons.InvalidSpec, validated.message);
-    }
-    return finish(draft);
-  }
-  // A corrected spec clears an earlier InvalidSpec failure.
-  const failed = getCondition(draft.status.conditions, Conditions.Failed);
-  if (failed?.status === 'True' && failed.reason === Reasons.InvalidSpec) {
-    draft.condition({ type: Conditions.Failed, status: 'False', reason: Reasons.InvalidSpec, message: 'The spec is valid now' });
-  }
+  if (handleInvalidSpec(draft, validated)) return finish(draft);
 
   // 2. Read the pods the job owns from the cache; split them by attempt.
   const ctx = buildContext(object, validated.job, validated.partition, pods, env, draft);
@@ -76,6 +64,24 @@ export async function reconcileJob(object: PipelineJobObject, pods: readonly k8s
     if (recheck !== undefined) draft.requeue(recheck);
   }
   return finish(draft);
+}
+
+type Validated = ReturnType<typeof validateJob>;
+
+/** An invalid spec fails the job (once per message); a corrected one clears that failure. True when invalid. */
+function handleInvalidSpec(draft: Draft, validated: Validated): validated is Extract<Validated, { ok: false }> {
+  const failed = getCondition(draft.status.conditions, Conditions.Failed);
+  if (!validated.ok) {
+    if (failed?.reason !== Reasons.InvalidSpec || failed.message !== validated.message) {
+      draft.condition({ type: Conditions.Failed, status: 'True', reason: Reasons.InvalidSpec, message: validated.message });
+      draft.event('Warning', Reasons.InvalidSpec, validated.message);
+    }
+    return true;
+  }
+  if (failed?.status === 'True' && failed.reason === Reasons.InvalidSpec) {
+    draft.condition({ type: Conditions.Failed, status: 'False', reason: Reasons.InvalidSpec, message: 'The spec is valid now' });
+  }
+  return false;
 }
 
 function finish(draft: Draft): Draft {

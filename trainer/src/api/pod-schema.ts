@@ -41,7 +41,7 @@ export const CheckpointSchema = z
       .optional()
       .describe('volumeClaimTemplate: operator only: a PersistentVolumeClaim named "<job>-checkpoints" that the operator creates and mounts at path on every stage pod. Give this or persistentVolumeClaim, not both.'),
   })
-  .describe('checkpoint: periodic checkpoints (reserved; defined by the checkpoint issue). Default: none.');
+  .describe('checkpoint: periodic checkpoints that every stage commits together; restarts resume from the newest one. Default: none.');
 
 export const FailurePolicySchema = z
   .strictObject({
@@ -52,7 +52,7 @@ export const FailurePolicySchema = z
       .default(15)
       .describe('nodeFailureSeconds: seconds a stage\'s node may go without renewing its heartbeat Lease before the stage counts as failed and the job restarts elsewhere. Default 15.'),
   })
-  .describe('failurePolicy: what happens when a stage fails (reserved; defined by the checkpoint and operator issues).');
+  .describe('failurePolicy: how often and when the whole pipeline is restarted after a stage fails.');
 
 const ResourcesSchema = z
   .strictObject({

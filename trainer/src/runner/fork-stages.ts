@@ -6,7 +6,7 @@ import { type StageToSupervisor, type SupervisorToStage } from '../stage/protoco
 import { CONFIG_ENV, TOKEN_ENV, type StageConfig } from '../contract/index.ts';
 
 const STAGE_ENTRY = fileURLToPath(new URL('../stage/stage-main.ts', import.meta.url));
-/** Seconds a stage gets to exit after SIGTERM before SIGKILL. */
+/** Milliseconds a stage gets to exit after SIGTERM before SIGKILL. */
 const TERMINATION_GRACE_MS = 5_000;
 
 export interface StageProcess {
