@@ -46,6 +46,8 @@ test('a stage pod: names, labels, owner, DNS, env, probe and a locked-down secur
   assert.equal(config.listenHost, '0.0.0.0');
   assert.deepEqual(env.PIPETRAIN_TOKEN?.valueFrom?.secretKeyRef, { name: 'tiny-token', key: 'token' });
   assert.equal(env.PIPETRAIN_ATTEMPT?.value, '2');
+  // TensorFlow's bits depend on its intra-op thread count and oneDNN switch: pinned on every pod.
+  assert.deepEqual([env.TF_NUM_INTRAOP_THREADS?.value, env.TF_NUM_INTEROP_THREADS?.value, env.TF_ENABLE_ONEDNN_OPTS?.value], ['1', '1', '1']);
   assert.ok(c?.volumeMounts?.some((m) => m.mountPath === '/ckpt' && m.name === 'checkpoints'));
   assert.ok(pod.spec?.volumes?.some((v) => v.persistentVolumeClaim?.claimName === 'shared'));
 });

@@ -3,6 +3,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { PipelineJob } from '../trainer/src/spec/schema.ts';
 import { CONFIG_ENV, TOKEN_ENV, type StageConfig } from '../trainer/src/stage/protocol.ts';
+import { tensorflowEnvEntries } from '../trainer/src/tf/thread-env.ts';
 import { ATTEMPT_ENV, CONTAINER_NAME, HOSTNAME_LABEL, LINK_PORT, Labels, STAGE_PEERS_ENV, STAGE_UID, TOKEN_KEY } from './constants.ts';
 import { childLabels } from './labels.ts';
 import { claimName, podName, secretName, serviceName, stageHost, stageHostname } from './names.ts';
@@ -54,6 +55,8 @@ export function buildStagePod(input: StagePodInput): k8s.V1Pod {
     { name: TOKEN_ENV, valueFrom: { secretKeyRef: { name: secretName(name), key: TOKEN_KEY } } },
     { name: ATTEMPT_ENV, value: String(attempt) },
     { name: STAGE_PEERS_ENV, value: peers },
+    // Same TensorFlow threads and oneDNN setting on every node, so bits do not depend on the node.
+    ...tensorflowEnvEntries(),
   ];
   const volumes: k8s.V1Volume[] = [{ name: 'tmp', emptyDir: {} }];
   // The root file system is read-only: tsx's compile cache and any scratch files go to /tmp.

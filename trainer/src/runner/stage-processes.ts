@@ -3,6 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { TSX_IMPORT } from './tsx-loader.ts';
+import { TENSORFLOW_ENV } from '../tf/thread-env.ts';
 import { CONFIG_ENV, TOKEN_ENV, type StageConfig, type StageToSupervisor, type SupervisorToStage } from '../stage/protocol.ts';
 
 const STAGE_ENTRY = fileURLToPath(new URL('../stage/stage-main.ts', import.meta.url));
@@ -24,7 +25,9 @@ export function startStage(config: StageConfig, token: string, handlers: {
 }): StageProcess {
   const child = fork(STAGE_ENTRY, [], {
     execArgv: ['--import', TSX_IMPORT],
-    env: { ...process.env, [CONFIG_ENV]: JSON.stringify(config), [TOKEN_ENV]: token },
+    // TensorFlow's thread and oneDNN settings: the pinned values unless the user exported their own
+    // (then every stage inherits those, and so does a reference run in the same shell).
+    env: { ...TENSORFLOW_ENV, ...process.env, [CONFIG_ENV]: JSON.stringify(config), [TOKEN_ENV]: token },
     serialization: 'advanced', // Float32Array weights travel as structured clones, not JSON
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

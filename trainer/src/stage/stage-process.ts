@@ -5,7 +5,7 @@ import { CheckpointMismatchError, type WriteResult } from '../checkpoint/index.t
 import { DataError } from '../data/dataset.ts';
 import { loadJobData } from '../data/load.ts';
 import { createCheckpointMetrics, createStageMetrics, startMetricsServer } from '../metrics/index.ts';
-import { initBackend } from '../tf/backend.ts';
+import { BackendUnavailableError, describeBackend, initBackend } from '../tf/backend.ts';
 import { createStageSession, maxBoundaryBytes, trainStage } from '../train/stage-session.ts';
 import { connectLink, LinkClosedError, listenLink, type Link } from '../transport/index.ts';
 import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig, type StageToSupervisor, type SupervisorToStage } from './protocol.ts';
@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   const isLast = stage === partition.length - 1;
 
   const backend = await initBackend(job.spec.training.backend);
+  // Info, not warn: under `pipetrain train` the supervisor already says it once for every stage.
+  log.info(describeBackend(backend), { backend: backend.choice, skipped: backend.skipped.map((s) => s.choice) });
   const data = await loadJobData(job.spec, config.baseDir);
   // A standby stage (started ahead of a failure by the local supervisor) waits here, booted.
   // The process title tells `ps` (and the tests) which stage a process is, and whether it is active.
@@ -148,7 +150,8 @@ function report(message: StageToSupervisor): Promise<void> {
 }
 
 function exitCodeFor(error: unknown): number {
-  if (error instanceof DataError || error instanceof RangeError || error instanceof CheckpointMismatchError) return StageExit.InvalidJob;
+  // A backend missing from this machine or image does not come back when the stage restarts.
+  if (error instanceof DataError || error instanceof RangeError || error instanceof CheckpointMismatchError || error instanceof BackendUnavailableError) return StageExit.InvalidJob;
   if (error instanceof LinkClosedError) return StageExit.PeerLost;
   return StageExit.Failed;
 }
