@@ -4,9 +4,10 @@
 // Idempotent: each step keeps its result in the cache and skips when it is there, so after
 // `npm ci` (which wipes the package) a run only re-links, in seconds.
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { napiBuildVersion, nativePackageOf, TENSORFLOW_VERSION, TFJS_NODE_VERSION, variantCacheDir } from '../tf/native-layout.ts';
+import { napiBuildVersion, nativePackageOf, TENSORFLOW_LIBRARIES, TENSORFLOW_VERSION, TFJS_NODE_VERSION, variantCacheDir } from '../tf/native-layout.ts';
 import { ensureBinding } from './binding-build.ts';
 import { withCacheLock } from './cache-lock.ts';
 import { ensureLibraries } from './libraries.ts';
@@ -15,6 +16,7 @@ import { ensureNativePackage } from './native-package.ts';
 import { SetupError } from './setup-error.ts';
 import { resolveSetupOptions, type SetupFlags, type SetupOptions } from './setup-options.ts';
 import { createSetupReport, formatSeconds } from './setup-report.ts';
+import { checkBindingSymbols } from './symbols.ts';
 import { verifyLoad } from './verify.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -35,6 +37,7 @@ export async function setupTensorflow(options: SetupOptions): Promise<void> {
     const napiVersion = napiBuildVersion(pkg.napiVersions, Number(process.versions.napi));
     if (napiVersion === undefined) throw new SetupError(`this Node has N-API ${process.versions.napi}; ${packageName} needs at least ${Math.min(...pkg.napiVersions)}`, 'use Node.js 20 or newer');
     const binding = await ensureBinding({ ...options, variantDir, napiVersion }, libraries, pkg, report);
+    await checkBindingSymbols(binding.path, TENSORFLOW_LIBRARIES.map((lib) => join(libraries.libDir, lib)), report);
     linkIntoPackage(pkg, napiVersion, libraries, binding, options.copy, report);
     await verifyLoad(options.variant === 'gpu' ? 'tensorflow-gpu' : 'tensorflow', pkg.dir, report);
   });

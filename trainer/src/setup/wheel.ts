@@ -35,9 +35,9 @@ export const WHEELS: Record<NativeVariant, WheelSpec> = {
   gpu: {
     requirement: `tensorflow==${TENSORFLOW_VERSION}`,
     filename: `tensorflow-${TENSORFLOW_VERSION}-cp311-cp311-${PLATFORM_TAG}.whl`,
-    sha256: 'GPU_SHA256',
-    wheelBytes: 0,
-    unpackedBytes: 0,
+    sha256: 'bb0edd69103c154245c5f209f0507355cc68ba7e4de350084bc31edc562478e4',
+    wheelBytes: 475_258_663,
+    unpackedBytes: 1_029_821_200,
   },
 };
 

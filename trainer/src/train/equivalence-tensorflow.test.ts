@@ -84,7 +84,8 @@ describe('tensorflow backend: forward vs recompute, fused vs unfused', { skip },
   });
 
   test("TensorFlow's fused matMul+bias(+relu) rounds exactly like the unfused ops, forward and gradients (our layers stay unfused anyway: on wasm they differ)", () => {
-    for (const [m, k, n] of [[8, 784, 256], [64, 512, 512], [3, 17, 5]]) {
+    const shapes: Array<[number, number, number]> = [[8, 784, 256], [64, 512, 512], [3, 17, 5]];
+    for (const [m, k, n] of shapes) {
       const a = tf.randomUniform([m, k], -1, 1, 'float32', 1);
       const w = tf.randomUniform([k, n], -1, 1, 'float32', 2);
       const bias = tf.randomUniform([n], -1, 1, 'float32', 3);
