@@ -14,7 +14,7 @@ const root = mkdtempSync(join(tmpdir(), 'pipetrain-setup-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function setup(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', SCRIPT, '--cache-dir', join(root, 'cache'), ...args], {
+  const result = spawnSync(process.execPath, [SCRIPT, '--cache-dir', join(root, 'cache'), ...args], {
     encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000,
   });
   const lines = result.stderr.trim().split('\n');
@@ -59,6 +59,6 @@ test('an unreachable package index: says so, and how to work around it', () => {
 });
 
 test('--help lists the options a Dockerfile needs', () => {
-  const help = spawnSync(process.execPath, ['--import', 'tsx', SCRIPT, '--help'], { encoding: 'utf8' }).stdout;
+  const help = spawnSync(process.execPath, [SCRIPT, '--help'], { encoding: 'utf8' }).stdout;
   for (const option of ['--variant', '--prefix', '--cache-dir', '--nodedir', '--wheel', '--copy', 'PIPETRAIN_TF_VARIANT']) assert.ok(help.includes(option), option);
 });

@@ -2,7 +2,7 @@
 // `pipetrain train`: an explicitly requested native backend that is not set up fails the job
 // before anything runs, with the setup command. From files only (native-probe.ts), so validation
 // loads no TensorFlow. (`auto` never fails here: it falls back.)
-import type { Problem } from '../spec/problems.ts';
+import type { Problem } from '../api/problems.ts';
 import { describeNativeProblem, probeNative, type ProbeOptions, type NativeStatus } from './native-probe.ts';
 import type { NativeBackendChoice } from './native-layout.ts';
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pinTensorflowEnv, TENSORFLOW_ENV, tensorflowEnvEntries } from './thread-env.ts';
+import { TENSORFLOW_ENV, tensorflowEnvEntries } from '../contract/index.ts';
+import { pinTensorflowEnv } from './thread-env.ts';
 
 test('pins the thread and oneDNN variables, keeping values the user exported', () => {
   const env: NodeJS.ProcessEnv = { TF_NUM_INTRAOP_THREADS: '4' };

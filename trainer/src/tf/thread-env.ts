@@ -4,19 +4,9 @@
 // too), so a pipeline only equals its reference when both use the same values. They are fixed
 // numbers, not derived from the machine's cores, so a stage restarted on a bigger node computes the
 // same bits. The variables are read once, when TensorFlow creates its thread pools (first op).
+// The values are the contract's (trainer/src/contract: the operator puts them in every pod).
 // See docs/architecture.md ("Exactness across backends") and docs/benchmarks.md for the figures.
-
-/** One intra-op thread per stage: stages are processes, so a pipeline already uses one core per stage. */
-export const TENSORFLOW_ENV = {
-  TF_NUM_INTRAOP_THREADS: '1',
-  TF_NUM_INTEROP_THREADS: '1',
-  TF_ENABLE_ONEDNN_OPTS: '1',
-} as const;
-
-/** The pinned variables, as Kubernetes env entries (the operator adds them to every stage pod). */
-export function tensorflowEnvEntries(): Array<{ name: string; value: string }> {
-  return Object.entries(TENSORFLOW_ENV).map(([name, value]) => ({ name, value }));
-}
+import { TENSORFLOW_ENV } from '../contract/index.ts';
 
 /**
  * Sets the pinned variables that are not set yet in `env` (process.env by default: Node passes the

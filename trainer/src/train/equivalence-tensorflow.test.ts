@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadJobData } from '../data/load.ts';
 import { buildLayers, type ApplyContext } from '../model/layers.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { initBackend } from '../tf/backend.ts';
-import { tensorflowSkip } from '../tf/test-helpers.ts';
+import { tensorflowSkip } from '../../../test/support/tensorflow.ts';
 import { weightsDigest } from './digest.ts';
 import { trainPipelineInProcess } from './pipeline-in-process.ts';
 import { trainSingleProcess } from './reference.ts';
-import { tinyConvJob, tinyMlpJob } from './test-jobs.ts';
+import { tinyConvJob, tinyMlpJob } from '../../../test/support/tiny-jobs.ts';
 
 const skip = tensorflowSkip();
 
