@@ -14,10 +14,10 @@ import { mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startDnsServer } from './dns.ts';
-import { containerArgv } from './images.ts';
 import { type ClusterState, controlSocket, readState } from './state.ts';
 import { errorMessage, sleep, statusCode } from './util.ts';
 import { resolveClusterName } from './agent/cluster-names.ts';
+import { containerSetup, waitingFor } from './agent/container-image.ts';
 import { containerRootScript } from './agent/container-root.ts';
 import { startControlServer } from './agent/control-server.ts';
 import { NodeHeartbeat } from './agent/node-heartbeat.ts';
@@ -215,7 +215,7 @@ export class NodeAgent {
       } catch (err) {
         const message = errorMessage(err);
         if (attempt % 10 === 0) log(`pod ${run.key}: cannot start yet: ${message}`);
-        run.state = { waiting: { reason: 'CreateContainerConfigError', message } };
+        run.state = { waiting: waitingFor(err, attempt, container?.image ?? '') };
         this.status.markDirty(run);
         await sleep(Math.min(500 * 2 ** attempt, 3000));
       }
@@ -224,19 +224,17 @@ export class NodeAgent {
 
   /** Prepares volumes and env, then starts the container's process. Throws while something is missing. */
   private async launch(run: PodRun, container: k8s.V1Container): Promise<void> {
+    const setup = containerSetup(run.pod, container, this.state.images ?? {});
     const volumes = await this.inputs.prepareVolumes(run);
-    const env = await this.inputs.resolveEnv(run, container);
+    const env = await this.inputs.resolveEnv(run, container, setup.baseEnv);
     const expand = (s: string): string => s.replace(/\$\((\w+)\)|\$\$/g, (m, v: string | undefined) => (v === undefined ? '$' : (env[v] ?? m)));
-    const argv = containerArgv(container, this.state.images ?? {}).map(expand);
-    if (argv.length === 0) {
-      throw new Error(`container ${container.name} has no command and image ${container.image} is not in test/cluster/images.ts`);
-    }
-    const script = containerRootScript(run, container, volumes);
+    const argv = setup.argv.map(expand);
+    const script = containerRootScript(run, container, volumes, setup);
     if (run.terminating || run.node.stopped) return;
-    this.spawnProcess(run, container, argv, env, script);
+    this.spawnProcess(run, container, argv, env, script, setup.describe);
   }
 
-  private spawnProcess(run: PodRun, container: k8s.V1Container, argv: string[], env: Record<string, string>, script: string): void {
+  private spawnProcess(run: PodRun, container: k8s.V1Container, argv: string[], env: Record<string, string>, script: string, describe: string): void {
     const logFd = openSync(join(run.dir, 'log'), 'a');
     // unshare --uts: the pod's `hostname` must not rename the host (ip netns exec gives no UTS namespace).
     const child = spawn('ip', ['netns', 'exec', run.netns, 'unshare', '--uts', 'sh', '-c', script, container.name, ...argv], {
@@ -253,7 +251,7 @@ export class NodeAgent {
     run.state = { running: { startedAt: nowTime() as unknown as Date } };
     run.ready = !container.readinessProbe;
     if (child.pid) writeFileSync(join(run.dir, 'pid'), String(child.pid));
-    log(`pod ${run.key}: started pid ${child.pid} on ${run.node.name} at ${run.ip}: ${argv.join(' ')}`);
+    log(`pod ${run.key}: started pid ${child.pid} on ${run.node.name} at ${run.ip} from ${describe}: ${argv.join(' ')}`);
     this.status.markDirty(run);
     if (container.readinessProbe) watchReadiness(this.probeHost, run, container.readinessProbe);
     if (container.livenessProbe) watchLiveness(this.probeHost, run, container.livenessProbe);

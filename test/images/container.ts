@@ -4,10 +4,11 @@
 // Kubernetes' rule for the argv: command replaces the Entrypoint, args replace the Cmd.
 // Needs root (mount and PID namespaces, chroot); the mounts vanish with the namespace.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
+import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ImageConfig, StoredImage } from '../cluster/image-store.ts';
+import { imageArgv, resolveUser } from '../cluster/image-config.ts';
+import type { StoredImage } from '../cluster/image-store.ts';
 
 export interface Bind {
   host: string;
@@ -32,33 +33,6 @@ export interface RunResult {
   code: number | null;
   stdout: string;
   stderr: string;
-}
-
-/** Kubernetes: command replaces ENTRYPOINT (and drops CMD); args replace CMD. */
-export function imageArgv(config: ImageConfig, command: string[] | undefined, args: string[] | undefined): string[] {
-  if (command?.length) return [...command, ...(args ?? [])];
-  return [...(config.Entrypoint ?? []), ...(args?.length ? args : (config.Cmd ?? []))];
-}
-
-function idFrom(file: string, name: string): number | undefined {
-  if (/^\d+$/.test(name)) return Number(name);
-  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.split(':')[0] === name);
-  return line ? Number(line.split(':')[2]) : undefined;
-}
-
-/** `uid:gid` as numbers, resolving names in the image's own passwd and group files (as runtimes do). */
-export function resolveUser(rootfs: string, user: string | undefined): { uid: number; gid: number } {
-  const [u = '0', g] = (user || '0').split(':');
-  const uid = idFrom(join(rootfs, 'etc/passwd'), u);
-  if (uid === undefined) throw new Error(`user "${u}" is not in the image's /etc/passwd`);
-  if (g !== undefined) {
-    const gid = idFrom(join(rootfs, 'etc/group'), g);
-    if (gid === undefined) throw new Error(`group "${g}" is not in the image's /etc/group`);
-    return { uid, gid };
-  }
-  // No group given: the user's primary group from the image, else 0, like a kubelet's runtime.
-  const entry = readFileSync(join(rootfs, 'etc/passwd'), 'utf8').split('\n').find((l) => Number(l.split(':')[2]) === uid);
-  return { uid, gid: entry ? Number(entry.split(':')[3]) : 0 };
 }
 
 const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;

@@ -2,10 +2,23 @@
 // claims, secrets, config maps, downward API, projected tokens) and its environment, as a kubelet
 // resolves them. Anything missing throws, and the agent retries like a kubelet.
 import * as k8s from '@kubernetes/client-node';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { statusCode } from '../util.ts';
 import { API_PROXY_PORT, NODE_CAPACITY, type PodRun } from './types.ts';
+
+/**
+ * fsGroup on a claim's volume, as a kubelet applies it: the group owns every file, may read and write
+ * them, and new files in its folders inherit the group (setgid).
+ */
+function applyFsGroup(path: string, fsGroup: number | undefined): void {
+  if (fsGroup === undefined) return;
+  for (const [cmd, args] of [['chgrp', ['-R', String(fsGroup), path]], ['chmod', ['-R', 'g+rwX', path]], ['find', [path, '-type', 'd', '-exec', 'chmod', 'g+s', '{}', '+']]] as const) {
+    const result = spawnSync(cmd, args);
+    if (result.status !== 0) throw new Error(`fsGroup ${fsGroup} on ${path}: ${cmd} failed: ${result.stderr.toString().trim()}`);
+  }
+}
 
 export class PodInputs {
   private readonly core: k8s.CoreV1Api;
@@ -43,6 +56,8 @@ export class PodInputs {
       const dir = join(run.dir, 'volumes', volume.name);
       if (volume.emptyDir) {
         mkdirSync(dir, { recursive: true });
+        // As a kubelet makes it: anyone may write (stage pods run as a non-root user).
+        chmodSync(dir, 0o777);
         result.set(volume.name, dir);
       } else if (volume.hostPath) {
         mkdirSync(volume.hostPath.path, { recursive: true });
@@ -53,6 +68,7 @@ export class PodInputs {
         const pv = await this.core.readPersistentVolume({ name: pvc.spec.volumeName });
         const path = pv.spec?.hostPath?.path ?? join(this.stateDir, 'volumes', pv.metadata?.name ?? 'unknown');
         mkdirSync(path, { recursive: true });
+        applyFsGroup(path, run.pod.spec?.securityContext?.fsGroup);
         result.set(volume.name, path);
       } else if (volume.secret) {
         const data = await this.secretData(ns, volume.secret.secretName ?? '', volume.secret.optional);
@@ -166,11 +182,11 @@ export class PodInputs {
     }
   }
 
-  async resolveEnv(run: PodRun, container: k8s.V1Container): Promise<Record<string, string>> {
+  /** `base`: what the runtime starts from (the image's Env and HOME); the pod's env goes on top. */
+  async resolveEnv(run: PodRun, container: k8s.V1Container, base: Record<string, string>): Promise<Record<string, string>> {
     const ns = run.pod.metadata?.namespace ?? 'default';
     const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/root',
+      ...base,
       HOSTNAME: run.pod.spec?.hostname ?? run.pod.metadata?.name ?? '',
       KUBERNETES_SERVICE_HOST: this.gateway,
       KUBERNETES_SERVICE_PORT: String(API_PROXY_PORT),
