@@ -1,7 +1,7 @@
 // Loads the job's dataset and splits off the validation set.
 import { isAbsolute, resolve } from 'node:path';
 import { inferLayerShapes } from '../model/shapes.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { DataError, type SplitDataset } from './dataset.ts';
 import { loadFileDataset } from './file-dataset.ts';
 import { loadMnist } from './mnist.ts';

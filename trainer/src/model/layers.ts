@@ -3,7 +3,7 @@
 // dropout seeds per (step, micro-batch, layer), unfused kernels (fused and unfused matmuls round
 // differently on wasm, which would break forward/recompute equality) and stable weight order.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation, LayerSpec } from '../spec/schema.ts';
+import type { Activation, LayerSpec } from '../api/schema.ts';
 import { inferLayerShapes } from './shapes.ts';
 import { mixSeed } from './seeds.ts';
 

@@ -1,11 +1,12 @@
 // Per-sample output shapes and parameter counts of a layer list, without TensorFlow.js.
 // Used by `pipetrain validate` (reject impossible models early), the parameter-balancing
 // partitioner and the model builder. Shapes never include the batch dimension.
-import type { LayerSpec } from '../spec/schema.ts';
+import type { LayerSpec } from '../api/schema.ts';
 
 /** An impossible shape at `layerIndex` (0-based index into `spec.model.layers`). */
 export class ShapeError extends Error {
   readonly layerIndex: number;
+
   constructor(layerIndex: number, message: string) {
     super(message);
     this.name = 'ShapeError';

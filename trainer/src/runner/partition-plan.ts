@@ -1,7 +1,7 @@
 // Decides how many layers each stage gets: the explicit partition, or a balanced one.
 import { inferLayerShapes } from '../model/shapes.ts';
 import { balancePartition, parameterCosts } from '../model/partition.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 
 /** Measures each layer's forward+backward time (model/profile.ts; it needs TensorFlow.js). */
 export type LayerProfiler = (spec: PipelineJobSpec) => number[];

@@ -1,7 +1,7 @@
 // Everything a stage (or the single-process reference) builds from the job spec before training.
 import { buildLayers } from '../model/layers.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { createOptimizer, type Optimizer } from './optimizer.ts';
 import { StageModel } from './stage-model.ts';
 

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { inputTensor, targetTensor } from '../data/batches.ts';
 import type { SplitDataset } from '../data/dataset.ts';
 import { makeDataPlan } from '../data/plan.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import type { WeightBytes } from './digest.ts';
 import { buildStage, outputClasses } from './job-model.ts';
 import { learningRateAt } from './lr-schedule.ts';
