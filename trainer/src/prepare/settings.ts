@@ -2,6 +2,7 @@
 // (`--val-fraction` is valFraction, `--no-dedup-paragraphs` turns dedupParagraphs off), so a job
 // file that embeds this schema and the command line can never drift apart.
 import { z } from 'zod';
+import { DataError } from '../data/dataset.ts';
 
 export const TOKENIZERS = ['char', 'gpt2'] as const;
 export const SPLIT_BY = ['tokens', 'documents'] as const;
@@ -14,7 +15,7 @@ export const PrepareSettingsSchema = z
     input: z
       .array(z.string().min(1).max(4096))
       .min(1)
-      .describe('input: text files, folders (searched recursively for .txt, .text, .md, .markdown, .rst, .jsonl and .ndjson files) or globs (*, ?, **); .jsonl and .ndjson files are JSON Lines, one document per line. Read in the order given, folders in sorted order. Required.'),
+      .describe('input: text files, folders (searched recursively for .txt, .text, .md, .markdown, .rst, .jsonl and .ndjson files) or globs (*, ?, **); a text file is one document, a .jsonl or .ndjson file is JSON Lines with one document per record. Relative paths resolve against the folder of the job file (on the command line: the current folder). Read in the order given; folders and globs in sorted order. Required.'),
     tokenizer: z
       .enum(TOKENIZERS)
       .describe('tokenizer: "char" (one token per character; the vocabulary is the sorted set of characters of the prepared text) or "gpt2" (GPT-2 byte-level BPE, 50,257 tokens). Required.'),
@@ -42,8 +43,9 @@ export const PrepareSettingsSchema = z
     maxChars: z
       .int()
       .min(1)
-      .default(100_000_000)
-      .describe('maxChars: documents longer than this many characters are removed as too-long (a guard against runaway files; a long novel has about 1.5 million). Default 100000000.'),
+      .max(500_000_000)
+      .default(20_000_000)
+      .describe('maxChars: documents longer than this many characters are removed as too-long (a guard against runaway files; a long novel has about 1.5 million). A document is held in memory while it is checked, about 2 bytes per character, so this also bounds memory. Default 20000000.'),
     maxSymbolShare: share()
       .default(0.3)
       .describe('maxSymbolShare: documents in which more than this share of the non-space characters are not letters (digits, punctuation, symbols) are removed as too-many-symbols (0 to 1). Default 0.3.'),
@@ -123,4 +125,5 @@ export function parsePrepareSettings(input: unknown, nameOf: (field: string) => 
   throw new PrepareSettingsError(`${field ? `${nameOf(field)}: ` : ''}${issue.message}`);
 }
 
-export class PrepareSettingsError extends Error {}
+/** A setting out of range or of the wrong type: a user error, permanent like any bad data. */
+export class PrepareSettingsError extends DataError {}
