@@ -124,15 +124,14 @@ class PreparePass {
 
   async run(options: PrepareOptions): Promise<string[]> {
     const totalBytes = this.files.reduce((sum, file) => sum + file.bytes, 0);
+    const report = (bytes: number) => {
+      this.counts.bytes = bytes;
+      options.onProgress?.({ bytesRead: bytes, totalBytes, documents: this.counts.documents, documentsKept: this.counts.documentsKept, tokens: this.tokens.tokenCount });
+    };
     try {
-      return await readInputs(this.files, this.assembler, {
-        textField: this.settings.textField,
-        signal: options.signal,
-        onBytes: (bytes) => {
-          this.counts.bytes = bytes;
-          options.onProgress?.({ bytesRead: bytes, totalBytes, documents: this.counts.documents, documentsKept: this.counts.documentsKept, tokens: this.tokens.tokenCount });
-        },
-      });
+      const hashes = await readInputs(this.files, this.assembler, { textField: this.settings.textField, signal: options.signal, onBytes: report });
+      report(this.counts.bytes);
+      return hashes;
     } catch (error) {
       this.tokens.abandon();
       throw error;

@@ -45,7 +45,7 @@ export const PrepareSettingsSchema = z
       .min(1)
       .max(500_000_000)
       .default(20_000_000)
-      .describe('maxChars: documents longer than this many characters are removed as too-long (a guard against runaway files; a long novel has about 1.5 million). A document is held in memory while it is checked, about 2 bytes per character, so this also bounds memory. Default 20000000.'),
+      .describe('maxChars: documents longer than this many characters are removed as too-long (a guard against runaway files; a long novel has about 1.5 million). A document is held in memory while it is checked, about 4 bytes per character, so this also bounds memory. Default 20000000.'),
     maxSymbolShare: share()
       .default(0.3)
       .describe('maxSymbolShare: documents in which more than this share of the non-space characters are not letters (digits, punctuation, symbols) are removed as too-many-symbols (0 to 1). Default 0.3.'),
