@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { loadJobData } from '../data/load.ts';
 import type { PipelineJob } from '../api/schema.ts';
 import type { StageToSupervisor } from '../stage/protocol.ts';
-import { initBackend } from '../tf/backend.ts';
+import { describeBackend, initBackend } from '../tf/backend.ts';
 import { weightsDigest } from '../train/digest.ts';
 import { evaluate } from './evaluate.ts';
 import { profileLayerCosts } from '../model/profile.ts';
@@ -57,6 +57,10 @@ export async function runLocal(options: RunOptions): Promise<RunSummary> {
   let supervisor: Supervisor | undefined;
   try {
     const backend = await initBackend(job.spec.training.backend);
+    // One line: what was picked and why each earlier choice was skipped; a warning when a native
+    // backend is set up but broken (it falls back instead of failing), a note otherwise.
+    if (backend.skipped.some((s) => s.broken)) reporter.warn(describeBackend(backend));
+    else reporter.info(describeBackend(backend));
     const plan = planPartition(job.spec, profileLayerCosts);
     base = { stages: plan.sizes.length, partition: plan.sizes, backend: backend.choice };
     const data = await loadJobData(job.spec, options.baseDir);
