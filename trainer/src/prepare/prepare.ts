@@ -6,6 +6,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { META_FILE, type TokenMeta } from '../data/token-shards.ts';
 import { charTokenizer, gpt2Tokenizer } from '../data/tokenizer.ts';
+import { cachedPreparation } from './cache.ts';
 import { DocumentAssembler, type AssembledDocument } from './document.ts';
 import { PrepareError, throwIfAborted } from './errors.ts';
 import { HashSet64 } from './hash-set.ts';
@@ -47,6 +48,8 @@ export interface PrepareResult {
   meta: TokenMeta;
   report: PrepareReport;
   seconds: number;
+  /** True when the output was already prepared from the same inputs and settings: nothing was written. */
+  upToDate: boolean;
 }
 
 export async function prepare(settings: PrepareSettings, options: PrepareOptions): Promise<PrepareResult> {
@@ -54,6 +57,8 @@ export async function prepare(settings: PrepareSettings, options: PrepareOptions
   const out = resolve(options.baseDir, options.out);
   const files = await resolveInputs(settings.input, options.baseDir, options.inputLabel ?? '--input');
   await checkOutFolder(out, options.outLabel ?? '--out');
+  const cached = await cachedPreparation(out, files, settings, REPORT_FILE);
+  if (cached) return { out, ...cached, seconds: (performance.now() - started) / 1000, upToDate: true };
   const tokenizer = settings.tokenizer === 'gpt2' ? await gpt2Tokenizer() : charTokenizer([' ']);
   const staging = await createStaging(out, options.outLabel ?? '--out');
   try {
@@ -79,7 +84,7 @@ export async function prepare(settings: PrepareSettings, options: PrepareOptions
     await writeFile(join(staging, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
     throwIfAborted(options.signal);
     await replaceOutFolder(staging, out);
-    return { out, meta, report, seconds: (performance.now() - started) / 1000 };
+    return { out, meta, report, seconds: (performance.now() - started) / 1000, upToDate: false };
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
