@@ -19,7 +19,7 @@ import { statusCode, waitFor } from '../cluster/util.ts';
 import { builtImage } from '../images/build.ts';
 import { CHART_DIR, parseObjects, REPO_ROOT, type K8sObject } from './helm.ts';
 
-const cluster = useCluster();
+const cluster = useCluster({ podSecurity: 'restricted' });
 
 const RELEASE = 'pt';
 const FULLNAME = 'pt-pipetrain';

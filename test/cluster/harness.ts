@@ -44,10 +44,27 @@ function podLogTails(client: ClusterClient, namespace: string): string {
     .join('\n');
 }
 
-export function useCluster(opts: StartOptions = {}): {
+/** A Pod Security Standards level, enforced by the API server's built-in PodSecurity admission. */
+export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
+
+export interface UseClusterOptions extends StartOptions {
+  /**
+   * Label each test's namespace `pod-security.kubernetes.io/enforce=<level>`, so the API server
+   * refuses any pod below it. Job namespaces use `restricted`, as a hardened cluster does.
+   */
+  podSecurity?: PodSecurityLevel;
+}
+
+/** The labels that make the API server enforce a Pod Security level in a namespace. */
+export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
+  return { 'pod-security.kubernetes.io/enforce': level, 'pod-security.kubernetes.io/enforce-version': 'latest' };
+}
+
+export function useCluster(opts: UseClusterOptions = {}): {
   test(name: string, fn: (ctx: ClusterTestContext) => Promise<void>, options?: { timeout?: number }): void;
   client(): ClusterClient;
 } {
+  const { podSecurity, ...startOptions } = opts;
   const skip = clusterSkipReason();
   let state: ClusterState | undefined;
   let client: ClusterClient | undefined;
@@ -65,7 +82,7 @@ export function useCluster(opts: StartOptions = {}): {
   before(
     async () => {
       if (skip) return;
-      state = await startCluster({ ...opts, log: (line) => process.stderr.write(`[cluster] ${line}\n`) });
+      state = await startCluster({ ...startOptions, log: (line) => process.stderr.write(`[cluster] ${line}\n`) });
       client = new ClusterClient(state);
       process.once('exit', killOnExit);
     },
@@ -91,7 +108,8 @@ export function useCluster(opts: StartOptions = {}): {
         if (!client || !state) throw new Error('the cluster did not start');
         const c = client;
         const namespace = `t-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 40).replace(/-+$/, '')}-${randomBytes(2).toString('hex')}`;
-        await c.core.createNamespace({ body: { metadata: { name: namespace } } });
+        const labels = podSecurity ? podSecurityLabels(podSecurity) : undefined;
+        await c.core.createNamespace({ body: { metadata: { name: namespace, labels } } });
         try {
           await waitFor(`ServiceAccount ${namespace}/default`, async () => {
             await c.core.readNamespacedServiceAccount({ name: 'default', namespace });

@@ -12,7 +12,7 @@ import { broken } from '../../support/broken-jobs.ts';
 import { API_GROUP, API_VERSION, PLURAL } from '../../../trainer/src/api/schema.ts';
 import { checkpointedJob, claimCheckpoint, createJob, getJob, installCrd, isFinished, localDigest, patchJobSpec, stagePods, startOperator, tinyJob, waitForJob } from './helpers.ts';
 
-const cluster = useCluster();
+const cluster = useCluster({ podSecurity: 'restricted' });
 // Not sharedOperator(): one test here stops the operator and starts another in its place.
 let operator: RunningOperator | undefined;
 

@@ -9,7 +9,7 @@ import { sleep } from '../../cluster/util.ts';
 import type { PipelineJobObject } from '../../../operator/policy/job.ts';
 import { checkpointedJob, claimCheckpoint, createJob, getJob, isFinished, localDigest, sharedOperator, stagePods, waitForJob } from './helpers.ts';
 
-const cluster = useCluster();
+const cluster = useCluster({ podSecurity: 'restricted' });
 const operator = sharedOperator();
 
 const STEPS = 400;

@@ -9,7 +9,7 @@ import { statusCode, waitFor } from '../../cluster/util.ts';
 import type { RunningOperator } from '../../../operator/main.ts';
 import { checkpointedJob, claimCheckpoint, createJob, eventsWithReason, getJob, installCrd, isFinished, localDigest, patchJobSpec, stagePods, startOperator, tinyJob, waitForJob } from './helpers.ts';
 
-const cluster = useCluster();
+const cluster = useCluster({ podSecurity: 'restricted' });
 let crdInstalled = false;
 
 async function ensureCrd(client: ClusterClient): Promise<void> {
