@@ -104,8 +104,8 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
       if (seen.restartReason) {
         restarts.inc({ reason: seen.restartReason });
         jobRestarts.inc({ ...job, reason: seen.restartReason });
-        jobLostSteps.inc(job, seen.lostSteps ?? 0);
       }
+      if (seen.lostSteps !== undefined) jobLostSteps.inc(job, seen.lostSteps);
       if (seen.detectionSeconds !== undefined) {
         detection.observe(seen.detectionSeconds);
         jobDetection.observe(job, seen.detectionSeconds);

@@ -117,7 +117,10 @@ before(async () => {
       up.onReceived(40_000);
       up.onSent(20_000, 0.002);
       down.onReceived(20_000);
-      if (step % 2 === 0) checkpoints.observeWrite({ ok: true, info: { step, stage, bytes: 123_456, seconds: 0.05, committed: true } });
+      if (step % 2 === 0) {
+        checkpoints.observeWrite({ ok: true, info: { step, stage, bytes: 123_456, seconds: 0.05, committed: true } });
+        checkpoints.observeCommit({ step, committedAt: new Date().toISOString() });
+      }
       if (step % 5 === 4) checkpoints.observeWrite({ ok: false, error: 'disk full' });
     }
     supervisor.restarted('exit');

@@ -12,6 +12,8 @@ import { BackendUnavailableError, describeBackend, initBackend } from '../tf/bac
 import { createStageSession, maxBoundaryBytes, trainStage, type StageSession } from '../train/stage-session.ts';
 import { connectLink, LinkClosedError, listenLink, type Link, type LinkServer } from '../transport/index.ts';
 import { createStageCheckpointing, type StageCheckpointing } from './checkpointing.ts';
+import { watchCommits, type CommitWatch } from './committed-checkpoint.ts';
+import { readStepsDone, recomputedSteps, recordStepsDone } from './steps-done.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { watchPeer } from './peer-watchdog.ts';
 import { stageTitle } from './process-title.ts';
@@ -22,6 +24,8 @@ const LINK_TIMEOUT_MS = 60_000;
 /** Neighbour heartbeats: one per second; a neighbour silent for PEER_TIMEOUT_MS is lost. */
 const HEARTBEAT_INTERVAL_MS = 1_000;
 const PEER_TIMEOUT_MS = 10_000;
+/** How often a stage looks for a newer commit record than it knows (the operator polls /status every 2 s). */
+const COMMIT_WATCH_INTERVAL_MS = 1_000;
 
 /** What a booted stage holds: its configuration, token, logs, metrics, backend and data. */
 interface BootedStage {
@@ -36,6 +40,10 @@ interface BootedStage {
   data: SplitDataset;
   /** Called for every checkpoint write (metrics, /status). */
   onCheckpointWritten(result: WriteResult): void;
+  /** The newest commit on the checkpoint volume (checkpointing on). */
+  commits?: CommitWatch;
+  /** What resume() found, reported on GET /status. */
+  resumed: { recomputedSteps?: number };
 }
 
 interface Neighbours {
@@ -47,6 +55,8 @@ interface Resumed {
   session: StageSession;
   checkpoints?: StageCheckpointing;
   startStep: number;
+  /** Where the checkpoints and this stage's steps-done count live (checkpointing on). */
+  checkpointDir?: string;
 }
 
 async function runStage(config: StageConfig, token: string, log: Logger): Promise<void> {
@@ -79,16 +89,24 @@ async function boot(config: StageConfig, token: string, log: Logger): Promise<Bo
   const server = stage > 0
     ? await listenLink({ token, maxPayloadBytes: maxBoundaryBytes(job.spec, partition), ...metrics.linkEvents('upstream'), host: config.listenHost, port: config.listenPort, log: log.link })
     : undefined;
-  // /status also carries the newest checkpoint this stage saw committed (the operator shows it).
-  let lastCommitted: { checkpointStep: number; checkpointAt: string } | undefined;
+  // /status and the metrics carry the newest committed checkpoint on the volume, whichever stage committed it.
+  const checkpointDir = checkpointDirOf(config);
+  const commits = checkpointDir
+    ? watchCommits(checkpointDir, { intervalMs: COMMIT_WATCH_INTERVAL_MS, onCommit: (commit) => checkpointMetrics.observeCommit(commit) })
+    : undefined;
   const onCheckpointWritten = (result: WriteResult) => {
     checkpointMetrics.observeWrite(result);
-    if (result.ok && result.info.committed) lastCommitted = { checkpointStep: result.info.step, checkpointAt: new Date().toISOString() };
+    void commits?.refresh();
   };
-  const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, status: () => ({ ...metrics.status(), ...lastCommitted }) });
+  const committedStatus = () => {
+    const commit = commits?.latest();
+    return commit ? { checkpointStep: commit.step, checkpointAt: commit.committedAt } : {};
+  };
+  const resumed: BootedStage['resumed'] = {};
+  const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, status: () => ({ ...metrics.status(), ...committedStatus(), ...resumed }) });
   void report({ type: 'listening', stage, linkPort: server?.port ?? 0, metricsPort: metricsServer.port });
   log.info('Started stage', { backend: backend.choice, layers: partition[stage], linkPort: server?.port, metricsPort: metricsServer.port });
-  return { config, token, log, metrics, metricsServer, server, backend: backend.choice, data, onCheckpointWritten };
+  return { config, token, log, metrics, metricsServer, server, backend: backend.choice, data, onCheckpointWritten, commits, resumed };
 }
 
 /** Links to both neighbours (the downstream address from the config or the supervisor), watched for silence. */
@@ -114,17 +132,18 @@ async function resume(stage: BootedStage, { upstream, downstream }: Neighbours):
   const { config, log } = stage;
   const { job, partition } = config;
   const session = createStageSession({ spec: job.spec, stage: config.stage, partition, data: stage.data, upstream, downstream });
-  const checkpointDir = job.spec.checkpoint?.path ? resolve(config.baseDir, job.spec.checkpoint.path) : undefined;
+  const checkpointDir = checkpointDirOf(config);
   const checkpoints = checkpointDir
     ? createStageCheckpointing({ dir: checkpointDir, job, stage: config.stage, partition, session, backend: stage.backend, log: log.link, onWritten: stage.onCheckpointWritten })
     : undefined;
   const startStep = (await checkpoints?.resume()) ?? 0;
   await agreeOnResumeStep(startStep, upstream, downstream, LINK_TIMEOUT_MS);
-  return { session, checkpoints, startStep };
+  if (checkpointDir) noteRecomputedSteps(stage, checkpointDir, startStep);
+  return { session, checkpoints, startStep, checkpointDir };
 }
 
 /** Every remaining step; each finished step is measured, reported, and may start a checkpoint. */
-async function train(stage: BootedStage, { session, checkpoints, startStep }: Resumed): Promise<void> {
+async function train(stage: BootedStage, { session, checkpoints, startStep, checkpointDir }: Resumed): Promise<void> {
   const { metrics } = stage;
   const index = stage.config.stage;
   metrics.setTotalSteps(session.plan.totalSteps);
@@ -134,6 +153,7 @@ async function train(stage: BootedStage, { session, checkpoints, startStep }: Re
     metrics.observeStep({ ...result, samples: session.plan.batchSize });
     const { gradientNorm: _norm, ...stepFields } = result;
     void report({ type: 'step', stage: index, ...stepFields });
+    if (checkpointDir) recordStepsDone(checkpointDir, index, result.step + 1);
     checkpoints?.afterStep(result.step + 1);
   }, startStep);
 }
@@ -141,11 +161,26 @@ async function train(stage: BootedStage, { session, checkpoints, startStep }: Re
 /** The final checkpoint, the weights to the supervisor, then the links and the metrics server close. */
 async function finish(stage: BootedStage, { upstream, downstream }: Neighbours, { session, checkpoints }: Resumed): Promise<void> {
   await checkpoints?.finish(session.plan.totalSteps);
+  await stage.commits?.refresh();
+  stage.commits?.stop();
   stage.metrics.setPhase('finished');
   await report({ type: 'finished', stage: stage.config.stage, weights: session.weights() });
   stage.log.info('Finished training', { steps: session.plan.totalSteps, tensors: tf.memory().numTensors });
   await Promise.all([upstream?.close('finished'), downstream?.close('finished')]);
   await stage.metricsServer.close();
+}
+
+/** How many steps a previous run of this stage had done past the resumed checkpoint: they are trained again. */
+function noteRecomputedSteps(stage: BootedStage, checkpointDir: string, startStep: number): void {
+  const doneBefore = readStepsDone(checkpointDir, stage.config.stage);
+  const recomputed = recomputedSteps(doneBefore, startStep);
+  stage.resumed.recomputedSteps = recomputed;
+  if (recomputed !== undefined) stage.log.info('Steps done before this run, trained again', { resumedFrom: startStep, stepsDoneBefore: doneBefore, recomputedSteps: recomputed });
+}
+
+function checkpointDirOf(config: StageConfig): string | undefined {
+  const path = config.job.spec.checkpoint?.path;
+  return path ? resolve(config.baseDir, path) : undefined;
 }
 
 function peerLost(log: Logger, stage: number, reason: string): void {
