@@ -15,6 +15,7 @@ export async function handleFinished(ctx: JobContext): Promise<boolean> {
   // After success nothing is left to debug; after failure, ended pods stay for their logs.
   const pods = [...ctx.current, ...ctx.stale].filter((p) => p && (succeeded || !['Failed', 'Succeeded'].includes(podState(p))));
   await deletePods(ctx, pods);
+  if (!succeeded) observeEndedStages(ctx);
   const ttl = ctx.job.spec.ttlSecondsAfterFinished;
   const finishedAt = ms(status.completionTime);
   if (ttl !== undefined && finishedAt !== undefined) {
@@ -42,6 +43,18 @@ export function handleSucceeded(ctx: JobContext): boolean {
   return true;
 }
 
+/**
+ * A failed job's stages as they are now (progress is no longer read): an ended pod keeps its state,
+ * one the operator is deleting is Terminating, and a deleted one Missing; none stays Running.
+ */
+function observeEndedStages(ctx: JobContext): void {
+  for (const entry of ctx.draft.status.stages ?? []) {
+    const pod = ctx.current[entry.stage];
+    if (pod) entry.state = podState(pod) === 'Failed' || podState(pod) === 'Succeeded' ? podState(pod) : 'Terminating';
+    else if (entry.state !== 'Failed' && entry.state !== 'Succeeded') entry.state = 'Missing';
+  }
+}
+
 export async function fail(ctx: JobContext, reason: string, message: string): Promise<void> {
   const { draft } = ctx;
   draft.status.completionTime = draft.now;
@@ -50,6 +63,7 @@ export async function fail(ctx: JobContext, reason: string, message: string): Pr
   draft.condition({ type: Conditions.Restarting, status: 'False', reason, message: 'The job failed' });
   draft.event('Warning', reason, message);
   await deletePods(ctx, [...ctx.current, ...ctx.stale].filter((p) => p && !['Failed', 'Succeeded'].includes(podState(p))));
+  observeEndedStages(ctx);
 }
 
 /** activeDeadlineSeconds since startTime: past it, the job fails. */

@@ -76,6 +76,10 @@ test('maxRestarts spent → Failed with MaxRestartsReached', async () => {
   const job = jobObject((s) => (s.failurePolicy = { maxRestarts: 1 }), { restarts: 1 });
   const draft = await reconcileJob(job, [stagePod(0, { exit: 1 }, { attempt: 1 }), stagePod(1, 'Ready', { attempt: 1 }), stagePod(2, 'Ready', { attempt: 1 })], testEnv());
   assert.equal(getCondition(draft.status.conditions, 'Failed')?.reason, 'MaxRestartsReached');
+  assert.deepEqual(draft.status.stages?.map((s) => s.state), ['Failed', 'Terminating', 'Terminating'], 'the stages it stops are not Running');
+  // The stopped pods are gone; the failed one stays for its logs.
+  const later = await reconcileJob(jobObject((s) => (s.failurePolicy = { maxRestarts: 1 }), draft.status), [stagePod(0, { exit: 1 }, { attempt: 1 })], testEnv());
+  assert.deepEqual(later.status.stages?.map((s) => s.state), ['Failed', 'Missing', 'Missing']);
 });
 
 test('a stage on a node whose Lease expired → restart with force deletion, and the node is avoided', async () => {
