@@ -198,3 +198,25 @@ test('partitionPolicy "profile" falls back to parameter counts in the operator, 
   assert.match(note?.message ?? '', /balanced by parameter count: partitionPolicy "profile" needs TensorFlow.js/);
   assert.notEqual(draft.status.phase, 'Failed');
 });
+
+test('a job that resumes an earlier same-named job\'s final checkpoint: Succeeded says so, with the final step and loss', async () => {
+  const onClaim = (s: Record<string, unknown>) => (s.checkpoint = { path: '/ckpt', volumeClaimTemplate: { storage: '1Gi' } });
+  const job = jobObject(onClaim);
+  job.metadata.creationTimestamp = new Date(NOW - 5000);
+  const written = new Date(NOW - 3_600_000).toISOString();
+  // The stages resumed from step 420 of 420 and report the loss the earlier run recorded there.
+  const progress = () => ({ attempt: 0, stageSteps: [420, 420, 420], step: 420, totalSteps: 420, loss: 0.25, resumedFrom: 420, resumedCheckpointAt: written, readAt: NOW });
+  const draft = await reconcileJob(job, [0, 1, 2].map((i) => stagePod(i, { exit: 0 })), { ...testEnv(), progress });
+  assert.equal(draft.status.phase, 'Succeeded');
+  assert.equal(draft.status.step, 420);
+  assert.equal(draft.status.loss, '0.25000');
+  const expected = `Nothing left to train: resumed from step 420, written by an earlier job of this name at ${written}; final step 420, loss 0.25000`;
+  assert.equal(getCondition(draft.status.conditions, 'Succeeded')?.message, expected);
+  assert.deepEqual(draft.events.map((e) => e.message), [expected]);
+});
+
+test('a job that trained from scratch: the final step and loss, nothing about a resume', async () => {
+  const progress = () => ({ attempt: 0, stageSteps: [12, 12, 12], step: 12, totalSteps: 12, loss: 1.5, readAt: NOW });
+  const draft = await reconcileJob(jobObject(), [0, 1, 2].map((i) => stagePod(i, { exit: 0 })), { ...testEnv(), progress });
+  assert.deepEqual(draft.events.map((e) => e.message), ['Training finished: final step 12, loss 1.5000']);
+});

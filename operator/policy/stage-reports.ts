@@ -17,6 +17,9 @@ export interface Progress {
   checkpointAt?: string;
   /** Steps this attempt trains again (done before the restart, past the resumed checkpoint); see StageStatus. */
   recomputedSteps?: number;
+  /** The checkpoint this attempt resumed from, and when it was committed (see StageStatus). */
+  resumedFrom?: number;
+  resumedCheckpointAt?: string;
   stageSteps: (number | undefined)[];
   /** When it was read, ms since the epoch. */
   readAt: number;
@@ -41,6 +44,9 @@ export function mergeReports(reports: (StageReport | undefined)[], attempt: numb
     checkpointStep: checkpoint?.step,
     checkpointAt: checkpoint?.at,
     // The pipeline had done a step once every stage had: the fewest recomputed steps of any stage.
+    // Every stage resumes from the same step (they agree on it before training).
+    resumedFrom: reports.map((r) => num(r?.resumedFrom)).find((v) => v !== undefined),
+    resumedCheckpointAt: reports.map((r) => r?.resumedCheckpointAt).find((v) => typeof v === 'string'),
     recomputedSteps: recomputed.length > 0 && recomputed.every((r) => r !== undefined) ? Math.min(...(recomputed as number[])) : undefined,
     stageSteps: steps,
     readAt,

@@ -131,3 +131,26 @@ async function claimPath(client: Parameters<typeof getJob>[0], namespace: string
   const volume = await client.core.readPersistentVolume({ name: claim.spec!.volumeName! });
   return volume.spec!.hostPath!.path!;
 }
+
+cluster.test('a job deleted and applied again resumes the kept claim: status and events say it resumed an earlier job\'s checkpoint with nothing left to train, with the final step and loss', async ({ client, namespace }) => {
+  await operator.ensure(client);
+  const name = 'again';
+  const body = checkpointedJob(name, 60);
+  await createJob(client, namespace, body);
+  const first = await waitForJob(client, namespace, name, 'finished', isFinished, 120_000);
+  assert.equal(first.status?.phase, 'Succeeded', JSON.stringify(first.status?.conditions));
+  assert.equal(first.status?.step, 60);
+  assert.ok(first.status?.loss, 'the final loss of the first job');
+  await client.kubectl(['delete', '-n', namespace, 'pipelinejob', name, '--wait=true']);
+  await waitFor('stage pods of the first job gone', async () => (await stagePods(client, namespace, name)).length === 0, 30_000);
+
+  await createJob(client, namespace, checkpointedJob(name, 60));
+  const again = await waitForJob(client, namespace, name, 'finished', isFinished, 120_000);
+  assert.equal(again.status?.phase, 'Succeeded', JSON.stringify(again.status?.conditions));
+  assert.equal(again.status?.step, 60, 'the final step');
+  assert.equal(again.status?.loss, first.status?.loss, 'the loss the first job ended with');
+  const message = again.status?.conditions?.find((c) => c.type === 'Succeeded')?.message ?? '';
+  assert.match(message, /^Nothing left to train: resumed from step 60, written by an earlier job of this name at \d{4}-\d\d-\d\dT[\d:.]+Z; final step 60, loss /);
+  const events = (await client.core.listNamespacedEvent({ namespace })).items.filter((e) => e.reason === 'AllStagesSucceeded' && e.involvedObject.uid === again.metadata.uid);
+  assert.deepEqual(events.map((e) => e.message), [message]);
+}, { timeout: 300_000 });

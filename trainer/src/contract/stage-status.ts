@@ -28,4 +28,8 @@ export interface StageStatus {
    * it resumed from. Absent when no earlier run recorded its progress on the checkpoint volume.
    */
   recomputedSteps?: number;
+  /** Step of the checkpoint this run resumed from (absent: it started from scratch). */
+  resumedFrom?: number;
+  /** When that checkpoint was committed, ISO 8601 (its commit record): possibly by an earlier job of the same name. */
+  resumedCheckpointAt?: string;
 }

@@ -3,8 +3,8 @@
 // with the job and stage it belongs to.
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointMismatchError, type WriteResult } from '../checkpoint/index.ts';
-import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig } from '../contract/index.ts';
+import { CheckpointMismatchError, latestCommit, type WriteResult } from '../checkpoint/index.ts';
+import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig, type StageStatus } from '../contract/index.ts';
 import { DataError, type SplitDataset } from '../data/dataset.ts';
 import { loadJobData } from '../data/load.ts';
 import { createCheckpointMetrics, createStageMetrics, startMetricsServer, type MetricsServer, type StageMetrics } from '../metrics/index.ts';
@@ -43,7 +43,9 @@ interface BootedStage {
   /** The newest commit on the checkpoint volume (checkpointing on). */
   commits?: CommitWatch;
   /** What resume() found, reported on GET /status. */
-  resumed: { recomputedSteps?: number };
+  resumed: Pick<StageStatus, 'recomputedSteps' | 'resumedFrom' | 'resumedCheckpointAt'> & { step?: number; loss?: number };
+  /** GET /status requests served so far (the final one is waited for, see StageConfig.finalStatusWaitMs). */
+  statusReads(): number;
 }
 
 interface Neighbours {
@@ -103,10 +105,15 @@ async function boot(config: StageConfig, token: string, log: Logger): Promise<Bo
     return commit ? { checkpointStep: commit.step, checkpointAt: commit.committedAt } : {};
   };
   const resumed: BootedStage['resumed'] = {};
-  const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, status: () => ({ ...metrics.status(), ...committedStatus(), ...resumed }) });
+  let statusReads = 0;
+  const status = () => {
+    statusReads++;
+    return { ...metrics.status(), ...committedStatus(), ...resumed };
+  };
+  const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, status });
   void report({ type: 'listening', stage, linkPort: server?.port ?? 0, metricsPort: metricsServer.port });
   log.info('Started stage', { backend: backend.choice, layers: partition[stage], linkPort: server?.port, metricsPort: metricsServer.port });
-  return { config, token, log, metrics, metricsServer, server, backend: backend.choice, data, onCheckpointWritten, commits, resumed };
+  return { config, token, log, metrics, metricsServer, server, backend: backend.choice, data, onCheckpointWritten, commits, resumed, statusReads: () => statusReads };
 }
 
 /** Links to both neighbours (the downstream address from the config or the supervisor), watched for silence. */
@@ -138,7 +145,7 @@ async function resume(stage: BootedStage, { upstream, downstream }: Neighbours):
     : undefined;
   const startStep = (await checkpoints?.resume()) ?? 0;
   await agreeOnResumeStep(startStep, upstream, downstream, LINK_TIMEOUT_MS);
-  if (checkpointDir) noteRecomputedSteps(stage, checkpointDir, startStep);
+  if (checkpointDir) await noteResume(stage, checkpointDir, startStep, session.plan.totalSteps);
   return { session, checkpoints, startStep, checkpointDir };
 }
 
@@ -153,7 +160,7 @@ async function train(stage: BootedStage, { session, checkpoints, startStep, chec
     metrics.observeStep({ ...result, samples: session.plan.batchSize });
     const { gradientNorm: _norm, ...stepFields } = result;
     void report({ type: 'step', stage: index, ...stepFields });
-    if (checkpointDir) recordStepsDone(checkpointDir, index, result.step + 1);
+    if (checkpointDir) recordStepsDone(checkpointDir, index, result.step + 1, result.loss);
     checkpoints?.afterStep(result.step + 1);
   }, startStep);
 }
@@ -164,18 +171,40 @@ async function finish(stage: BootedStage, { upstream, downstream }: Neighbours, 
   await stage.commits?.refresh();
   stage.commits?.stop();
   stage.metrics.setPhase('finished');
+  await finalStatusRead(stage);
   await report({ type: 'finished', stage: stage.config.stage, weights: session.weights() });
   stage.log.info('Finished training', { steps: session.plan.totalSteps, tensors: tf.memory().numTensors });
   await Promise.all([upstream?.close('finished'), downstream?.close('finished')]);
   await stage.metricsServer.close();
 }
 
-/** How many steps a previous run of this stage had done past the resumed checkpoint: they are trained again. */
-function noteRecomputedSteps(stage: BootedStage, checkpointDir: string, startStep: number): void {
+/**
+ * What the status reports of the resume: the checkpoint's step and commit time, how many steps a
+ * previous run of this stage had done past it (trained again), and, when nothing is left to train,
+ * the loss that run recorded for its last step (the last stage; else no loss could be shown).
+ */
+async function noteResume(stage: BootedStage, checkpointDir: string, startStep: number, totalSteps: number): Promise<void> {
   const doneBefore = readStepsDone(checkpointDir, stage.config.stage);
-  const recomputed = recomputedSteps(doneBefore, startStep);
+  const recomputed = recomputedSteps(doneBefore?.steps, startStep);
   stage.resumed.recomputedSteps = recomputed;
-  if (recomputed !== undefined) stage.log.info('Steps done before this run, trained again', { resumedFrom: startStep, stepsDoneBefore: doneBefore, recomputedSteps: recomputed });
+  if (recomputed !== undefined) stage.log.info('Steps done before this run, trained again', { resumedFrom: startStep, stepsDoneBefore: doneBefore?.steps, recomputedSteps: recomputed });
+  if (startStep === 0) return;
+  stage.resumed.resumedFrom = startStep;
+  const commit = await latestCommit(checkpointDir).catch(() => undefined);
+  if (commit?.step === startStep) stage.resumed.resumedCheckpointAt = commit.committedAt;
+  if (startStep < totalSteps) return;
+  // Nothing left to train: the run ends at the checkpoint's step, with the loss recorded there.
+  stage.resumed.step = startStep;
+  if (doneBefore?.steps === startStep && doneBefore.loss !== undefined) stage.resumed.loss = doneBefore.loss;
+}
+
+/** Waits (bounded) until GET /status was served once after the last step, so the operator sees the end. */
+async function finalStatusRead(stage: BootedStage): Promise<void> {
+  const waitMs = stage.config.finalStatusWaitMs;
+  if (!waitMs) return;
+  const readsBefore = stage.statusReads();
+  const deadline = Date.now() + waitMs;
+  while (stage.statusReads() === readsBefore && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 function checkpointDirOf(config: StageConfig): string | undefined {

@@ -10,10 +10,10 @@ test('a stage records its steps done; the next run reads them and counts what it
   const dir = await mkdtemp(path.join(tmpdir(), 'steps-done-'));
   try {
     assert.equal(readStepsDone(dir, 1), undefined);
-    for (let steps = 1; steps <= 51; steps++) recordStepsDone(dir, 1, steps);
-    assert.equal(readStepsDone(dir, 1), 51);
+    for (let steps = 1; steps <= 51; steps++) recordStepsDone(dir, 1, steps, 1 / steps);
+    assert.deepEqual(readStepsDone(dir, 1), { steps: 51, loss: 1 / 51 });
     assert.equal(readStepsDone(dir, 0), undefined, 'per stage');
-    assert.equal(recomputedSteps(readStepsDone(dir, 1), 40), 11);
+    assert.equal(recomputedSteps(readStepsDone(dir, 1)?.steps, 40), 11);
     assert.equal(recomputedSteps(undefined, 40), undefined);
     assert.equal(recomputedSteps(40, 40), 0, 'resumed from the last step done: nothing trained again');
     assert.deepEqual(await readdir(dir), ['steps-done-stage-1.json'], 'no temporary file left');

@@ -11,23 +11,30 @@ export function stepsDoneFile(dir: string, stage: number): string {
   return path.join(dir, `steps-done-stage-${stage}.json`);
 }
 
+export interface StepsDone {
+  steps: number;
+  /** Loss of that step (the last stage only). */
+  loss?: number;
+}
+
 /** Records that this stage has completed `steps` optimizer steps (best effort: a full disk must not stop training). */
-export function recordStepsDone(dir: string, stage: number, steps: number): void {
+export function recordStepsDone(dir: string, stage: number, steps: number, loss?: number): void {
   const file = stepsDoneFile(dir, stage);
   const temp = `${file}.tmp-${process.pid}`;
   try {
-    writeFileSync(temp, `${JSON.stringify({ stage, steps })}\n`);
+    writeFileSync(temp, `${JSON.stringify({ stage, steps, loss })}\n`);
     renameSync(temp, file);
   } catch {
     // The count only improves a report; the checkpoints themselves are unaffected.
   }
 }
 
-/** Steps the previous run of this stage completed; undefined when none is recorded. */
-export function readStepsDone(dir: string, stage: number): number | undefined {
+/** Steps the previous run of this stage completed (and the loss of the last one); undefined when none is recorded. */
+export function readStepsDone(dir: string, stage: number): StepsDone | undefined {
   try {
-    const value = (JSON.parse(readFileSync(stepsDoneFile(dir, stage), 'utf8')) as { steps?: unknown }).steps;
-    return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+    const { steps, loss } = JSON.parse(readFileSync(stepsDoneFile(dir, stage), 'utf8')) as { steps?: unknown; loss?: unknown };
+    if (typeof steps !== 'number' || !Number.isSafeInteger(steps) || steps < 0) return undefined;
+    return typeof loss === 'number' && Number.isFinite(loss) ? { steps, loss } : { steps };
   } catch {
     return undefined;
   }
