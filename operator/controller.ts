@@ -58,7 +58,10 @@ export class Controller {
       PLURAL,
       `${inNamespace(`/apis/${API_GROUP}/${API_VERSION}`)}/${PLURAL}`,
       () => (ns ? apis.custom.listNamespacedCustomObject({ ...custom, namespace: ns }) : apis.custom.listClusterCustomObject(custom)) as Promise<k8s.KubernetesListObject<PipelineJobObject & k8s.KubernetesObject>>,
-      (job) => this.enqueue(jobKey(job.metadata?.namespace ?? '', job.metadata?.name ?? '')),
+      (job) => {
+        this.noteJobSeries(job.metadata?.namespace ?? '', job.metadata?.name ?? '');
+        this.enqueue(jobKey(job.metadata?.namespace ?? '', job.metadata?.name ?? ''));
+      },
     );
     this.pods = watch(
       'pods',
@@ -118,7 +121,18 @@ export class Controller {
     await Promise.all(this.workers);
     this.workers = [];
     this.options.metrics.workers(0);
-    this.options.metrics.forgetAllJobs();
+  }
+
+  /**
+   * Every replica, leader or not, exports a job's per-job series (at 0) from the moment it sees the
+   * job, and keeps the counts it made after it stops leading. So a standby that takes over a job in
+   * the middle of a failure counts that restart on a series Prometheus has already seen at 0 (a
+   * series born at 1 shows no increase), and the old leader's counts stay where they were scraped.
+   */
+  private noteJobSeries(namespace: string, name: string): void {
+    const job = this.jobs.cache.get(name, namespace);
+    if (job && !job.metadata.deletionTimestamp) this.options.metrics.trackJob({ namespace, job: name });
+    else this.options.metrics.forgetJob({ namespace, job: name });
   }
 
   async stop(): Promise<void> {

@@ -39,12 +39,11 @@ test("a job's series start at 0 on its first reconcile, so its first restart sho
   assert.match(text, /^pipetrain_recovery_duration_seconds_count\{namespace="ml",job="mnist"\} 0$/m);
 });
 
-test('losing leadership drops every per-job series; the operator-wide ones stay', async () => {
+test('a job seen (by any replica, before it reconciles) exports its series at 0', async () => {
   const metrics = createOperatorMetrics({ collectDefault: false });
-  metrics.observed(job, { restartReason: 'StageFailed' });
-  metrics.observed({ namespace: 'other', job: 'x' }, {});
-  metrics.forgetAllJobs();
+  metrics.trackJob(job);
   const text = await metrics.registry.metrics();
-  assert.doesNotMatch(text, /namespace="(ml|other)"/);
-  assert.match(text, /^pipetrain_operator_restarts_total\{reason="StageFailed"\} 1$/m);
+  assert.match(text, /^pipetrain_restarts_total\{namespace="ml",job="mnist",reason="StageFailed"\} 0$/m);
+  metrics.observed(job, { restartReason: 'StageFailed' });
+  assert.match(await metrics.registry.metrics(), /^pipetrain_restarts_total\{namespace="ml",job="mnist",reason="StageFailed"\} 1$/m);
 });

@@ -104,8 +104,8 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
       if (seen.restartReason) {
         restarts.inc({ reason: seen.restartReason });
         jobRestarts.inc({ ...job, reason: seen.restartReason });
-        jobLostSteps.inc(job, seen.lostSteps ?? 0);
       }
+      if (seen.lostSteps !== undefined) jobLostSteps.inc(job, seen.lostSteps);
       if (seen.detectionSeconds !== undefined) {
         detection.observe(seen.detectionSeconds);
         jobDetection.observe(job, seen.detectionSeconds);
@@ -113,12 +113,10 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
       if (seen.recoverySeconds !== undefined) recovery.observe(seen.recoverySeconds);
       if (seen.trainingAgainSeconds !== undefined) jobRecovery.observe(job, seen.trainingAgainSeconds);
     },
+    /** A job's series, at 0 until something happens to it: exported as soon as the job is seen. */
+    trackJob,
     /** A deleted job's series go with it: per-job series must not pile up in a long-lived operator. */
     forgetJob,
-    /** Leadership lost: the new leader counts from here on; this replica keeps no per-job series. */
-    forgetAllJobs(): void {
-      for (const job of [...tracked.values()]) forgetJob(job);
-    },
     informerRestarted: (resource: string) => informerRestarts.inc({ resource }),
     leading: (isLeader: boolean) => leader.set(isLeader ? 1 : 0),
   };

@@ -8,6 +8,9 @@ import { LINK_PORT, STAGE_UID, tensorflowEnvEntries } from '../../trainer/src/co
 import { childLabels } from './labels.ts';
 import { claimName, podName, secretName, serviceName, stageHost, stageHostname } from './names.ts';
 
+/** A finished stage keeps serving /status this long at most, until the operator (polling every 2 s) has read it, ms. */
+const FINAL_STATUS_WAIT_MS = 10_000;
+
 export interface StagePodInput {
   job: PipelineJob;
   namespace: string;
@@ -48,6 +51,7 @@ export function buildStagePod(input: StagePodInput): k8s.V1Pod {
     metricsHost: '0.0.0.0',
     metricsPort: spec.metricsPort,
     baseDir: '/',
+    finalStatusWaitMs: FINAL_STATUS_WAIT_MS,
   };
   const env: k8s.V1EnvVar[] = [
     { name: CONFIG_ENV, value: JSON.stringify(config) },

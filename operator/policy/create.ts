@@ -47,6 +47,18 @@ export async function createMissingPods(ctx: JobContext): Promise<boolean> {
   draft.status.startTime ??= draft.now;
   if (missing.length === ctx.partition.length) {
     draft.event('Normal', Reasons.PodsCreated, `Created ${missing.length} stage pods (attempt ${ctx.attempt})`);
+    countRestart(ctx);
   }
   return true;
+}
+
+/**
+ * A restart is counted when it happens: as the next attempt's pods are created. By then the reason
+ * in status is final (a dead node blamed for its neighbours' PeerLost, restart.ts), so metrics and
+ * status name the same reason; and whichever replica leads then counts it, also a new leader that
+ * took over between the failure and the restart.
+ */
+function countRestart(ctx: JobContext): void {
+  const failure = ctx.draft.status.lastFailure;
+  if (failure && !failure.recoveredAt && failure.attempt === ctx.attempt - 1) ctx.draft.observations.restartReason = failure.reason;
 }

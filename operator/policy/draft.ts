@@ -13,6 +13,7 @@ export interface JobEvent {
 
 /** Facts the controller turns into operator metrics once the status write succeeded. */
 export interface Observations {
+  /** A restart happened (the next attempt's pods were created), for the reason status gives. */
   restartReason?: string;
   /** Steps after the last checkpoint, to be trained again after this restart. */
   lostSteps?: number;

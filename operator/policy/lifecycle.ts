@@ -3,7 +3,7 @@
 import { Conditions, Reasons } from '../constants.ts';
 import { isTrue } from './conditions.ts';
 import { deletePods, type JobContext } from './context.ts';
-import { podState } from './pod-state.ts';
+import { podState, toMs } from './pod-state.ts';
 
 const ms = (iso: string | undefined): number | undefined => (iso ? Date.parse(iso) : undefined);
 
@@ -15,6 +15,7 @@ export async function handleFinished(ctx: JobContext): Promise<boolean> {
   // After success nothing is left to debug; after failure, ended pods stay for their logs.
   const pods = [...ctx.current, ...ctx.stale].filter((p) => p && (succeeded || !['Failed', 'Succeeded'].includes(podState(p))));
   await deletePods(ctx, pods);
+  if (!succeeded) observeEndedStages(ctx);
   const ttl = ctx.job.spec.ttlSecondsAfterFinished;
   const finishedAt = ms(status.completionTime);
   if (ttl !== undefined && finishedAt !== undefined) {
@@ -27,6 +28,24 @@ export async function handleFinished(ctx: JobContext): Promise<boolean> {
   return true;
 }
 
+/**
+ * What the end of training says: the final step and loss, and where the run started when it
+ * resumed a checkpoint written before this job existed (a deleted job of the same name left its
+ * claim; docs/operator.md) — in particular when that checkpoint left nothing to train.
+ */
+export function finishedMessage(ctx: JobContext): string {
+  const { status } = ctx.draft;
+  const progress = ctx.env.progress(ctx.namespace, ctx.name);
+  const final = `final step ${status.step ?? 'unknown'}${status.loss ? `, loss ${status.loss}` : ''}`;
+  const from = ctx.attempt === 0 && progress?.attempt === 0 ? progress.resumedFrom : undefined;
+  if (from === undefined) return `Training finished: ${final}`;
+  const at = progress?.resumedCheckpointAt;
+  const created = toMs(ctx.object.metadata.creationTimestamp);
+  const writer = at !== undefined && created !== undefined && Date.parse(at) < created ? `written by an earlier job of this name at ${at}` : `committed at ${at ?? 'an unknown time'}`;
+  const nothingLeft = status.totalSteps !== undefined && from >= status.totalSteps;
+  return `${nothingLeft ? 'Nothing left to train' : 'Training finished'}: resumed from step ${from}, ${writer}; ${final}`;
+}
+
 /** Every stage exited 0: the job succeeded. */
 export function handleSucceeded(ctx: JobContext): boolean {
   if (!ctx.current.every((pod) => podState(pod) === 'Succeeded')) return false;
@@ -34,12 +53,25 @@ export function handleSucceeded(ctx: JobContext): boolean {
   draft.status.completionTime = draft.now;
   // A stage exits 0 only after its last step, so the job is at its last step even if the last poll was earlier.
   if (draft.status.totalSteps !== undefined) draft.status.step = draft.status.totalSteps;
-  draft.condition({ type: Conditions.Succeeded, status: 'True', reason: Reasons.AllStagesSucceeded, message: `All ${ctx.partition.length} stages finished training` });
   draft.condition({ type: Conditions.Running, status: 'False', reason: Reasons.AllStagesSucceeded, message: 'Training finished' });
   draft.condition({ type: Conditions.Restarting, status: 'False', reason: Reasons.AllStagesSucceeded, message: 'Training finished' });
-  draft.event('Normal', Reasons.AllStagesSucceeded, `Training finished at step ${draft.status.step ?? '?'}${draft.status.loss ? ` with loss ${draft.status.loss}` : ''}`);
+  const message = finishedMessage(ctx);
+  draft.condition({ type: Conditions.Succeeded, status: 'True', reason: Reasons.AllStagesSucceeded, message });
+  draft.event('Normal', Reasons.AllStagesSucceeded, message);
   draft.requeue(0); // next reconcile cleans up the pods (handleFinished)
   return true;
+}
+
+/**
+ * A failed job's stages as they are now (progress is no longer read): an ended pod keeps its state,
+ * one the operator is deleting is Terminating, and a deleted one Missing; none stays Running.
+ */
+function observeEndedStages(ctx: JobContext): void {
+  for (const entry of ctx.draft.status.stages ?? []) {
+    const pod = ctx.current[entry.stage];
+    if (pod) entry.state = podState(pod) === 'Failed' || podState(pod) === 'Succeeded' ? podState(pod) : 'Terminating';
+    else if (entry.state !== 'Failed' && entry.state !== 'Succeeded') entry.state = 'Missing';
+  }
 }
 
 export async function fail(ctx: JobContext, reason: string, message: string): Promise<void> {
@@ -50,6 +82,7 @@ export async function fail(ctx: JobContext, reason: string, message: string): Pr
   draft.condition({ type: Conditions.Restarting, status: 'False', reason, message: 'The job failed' });
   draft.event('Warning', reason, message);
   await deletePods(ctx, [...ctx.current, ...ctx.stale].filter((p) => p && !['Failed', 'Succeeded'].includes(podState(p))));
+  observeEndedStages(ctx);
 }
 
 /** activeDeadlineSeconds since startTime: past it, the job fails. */

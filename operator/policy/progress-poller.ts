@@ -86,7 +86,7 @@ export class ProgressPoller {
     // Keep the last known values when a stage could not be reached this round.
     const next: Progress = before && before.attempt === attempt ? { ...before, ...definedOnly(merged) } : merged;
     this.latest.set(key, next);
-    if (!before || before.step !== next.step || before.loss !== next.loss || before.attempt !== next.attempt || before.checkpointStep !== next.checkpointStep) {
+    if (!before || before.step !== next.step || before.loss !== next.loss || before.attempt !== next.attempt || before.checkpointStep !== next.checkpointStep || before.recomputedSteps !== next.recomputedSteps) {
       this.options.onChange(key);
     }
   }

@@ -43,7 +43,7 @@ test('a stage that exits 1 → Restarting: every pod of the attempt deleted, res
   assert.equal(draft.status.lastFailure?.reason, 'StageFailed');
   assert.equal(draft.status.lastFailure?.exitCode, 1);
   assert.ok(env.actions.calls.includes('delete pod tiny-stage-0'));
-  assert.equal(draft.observations.restartReason, 'StageFailed');
+  assert.equal(draft.observations.restartReason, undefined, 'counted when the restart happens, with its final reason');
   assert.equal(draft.observations.detectionSeconds, 1);
   assert.equal(draft.requeueAfterMs, 1000);
 });
@@ -58,8 +58,9 @@ test('next attempt: old pods removed first, then created after the back-off with
   const waiting = await reconcileJob(jobObject(undefined, failed.status), [], env);
   assert.equal(waiting.requeueAfterMs, 1000, 'still inside the 1 s back-off');
   const later = { ...testEnv({ now: NOW + 1500 }) };
-  await reconcileJob(jobObject(undefined, failed.status), [], later);
+  const restarted = await reconcileJob(jobObject(undefined, failed.status), [], later);
   assert.ok(later.actions.calls.includes('create pod tiny-stage-1 attempt=1'));
+  assert.equal(restarted.observations.restartReason, 'StageFailed', 'the restart counts as it happens');
 });
 
 test('exit code 2 (invalid job) fails the job without a restart', async () => {
@@ -75,6 +76,10 @@ test('maxRestarts spent → Failed with MaxRestartsReached', async () => {
   const job = jobObject((s) => (s.failurePolicy = { maxRestarts: 1 }), { restarts: 1 });
   const draft = await reconcileJob(job, [stagePod(0, { exit: 1 }, { attempt: 1 }), stagePod(1, 'Ready', { attempt: 1 }), stagePod(2, 'Ready', { attempt: 1 })], testEnv());
   assert.equal(getCondition(draft.status.conditions, 'Failed')?.reason, 'MaxRestartsReached');
+  assert.deepEqual(draft.status.stages?.map((s) => s.state), ['Failed', 'Terminating', 'Terminating'], 'the stages it stops are not Running');
+  // The stopped pods are gone; the failed one stays for its logs.
+  const later = await reconcileJob(jobObject((s) => (s.failurePolicy = { maxRestarts: 1 }), draft.status), [stagePod(0, { exit: 1 }, { attempt: 1 })], testEnv());
+  assert.deepEqual(later.status.stages?.map((s) => s.state), ['Failed', 'Missing', 'Missing']);
 });
 
 test('a stage on a node whose Lease expired → restart with force deletion, and the node is avoided', async () => {
@@ -153,12 +158,16 @@ test('after a restart: recovered when all stages run, training again when every 
   const onClaim = (s: Record<string, unknown>) => (s.checkpoint = { path: '/ckpt', volumeClaimTemplate: { storage: '1Gi' } });
   const failedAt = jobObject(onClaim, { step: 30, lastCheckpoint: { step: 20 } });
   const failed = await reconcileJob(failedAt, [stagePod(0, 'Ready'), stagePod(1, { exit: 1 }), stagePod(2, 'Ready')], testEnv());
-  assert.equal(failed.status.lastFailure?.lostSteps, 10);
-  assert.equal(failed.observations.lostSteps, 10);
+  assert.equal(failed.status.lastFailure?.stepAtFailure, 30);
+  assert.equal(failed.status.lastFailure?.lostSteps, undefined, 'the polled step lags; the next attempt reports the exact count');
+  assert.equal(failed.observations.lostSteps, undefined);
   const pods = [0, 1, 2].map((i) => stagePod(i, 'Ready', { attempt: 1 }));
-  const report = (stageSteps: (number | undefined)[]) => ({ attempt: 1, stageSteps, step: Math.min(...stageSteps.map((s) => s ?? 0)), readAt: NOW });
+  // The stages that had trained 33 steps before the failure (the poll saw 30) train 13 again.
+  const report = (stageSteps: (number | undefined)[]) => ({ attempt: 1, stageSteps, step: Math.min(...stageSteps.map((s) => s ?? 0)), recomputedSteps: 13, readAt: NOW });
   // Running again 4 s after the detection; the stages report the checkpoint's step (not yet past it).
   const running = await reconcileJob(jobObject(onClaim, failed.status), pods, { ...testEnv({ now: NOW + 4000 }), progress: () => report([20, 20, undefined]) });
+  assert.equal(running.status.lastFailure?.lostSteps, 13);
+  assert.equal(running.observations.lostSteps, 13);
   assert.ok(running.status.lastFailure?.recoveredAt);
   assert.equal(running.observations.recoverySeconds, 4);
   assert.equal(running.status.lastFailure?.trainingAt, undefined);
@@ -168,6 +177,8 @@ test('after a restart: recovered when all stages run, training again when every 
   assert.equal(training.observations.trainingAgainSeconds, 6);
   const later = await reconcileJob(jobObject(onClaim, training.status), pods, { ...testEnv({ now: NOW + 9000 }), progress: () => report([25, 24, 24]) });
   assert.equal(later.observations.trainingAgainSeconds, undefined, 'observed once');
+  assert.equal(later.observations.lostSteps, undefined, 'counted once');
+  assert.equal(later.status.lastFailure?.lostSteps, 13);
 });
 
 test('checkpoints outside a claim are lost with the pods: not a resume point, so every step counts as lost', async () => {
@@ -207,4 +218,26 @@ test('a stage whose image cannot be pulled: Running False ImagePullFailed naming
   const again = await reconcileJob(jobObject(undefined, first.status), [stagePod(0, 'Ready'), pulling('ImagePullBackOff'), stagePod(2, 'Ready')], env);
   assert.match(getCondition(again.status.conditions, 'Running')?.message ?? '', /ImagePullBackOff: not found$/);
   assert.deepEqual(again.events, []);
+});
+
+test('a job that resumes an earlier same-named job\'s final checkpoint: Succeeded says so, with the final step and loss', async () => {
+  const onClaim = (s: Record<string, unknown>) => (s.checkpoint = { path: '/ckpt', volumeClaimTemplate: { storage: '1Gi' } });
+  const job = jobObject(onClaim);
+  job.metadata.creationTimestamp = new Date(NOW - 5000);
+  const written = new Date(NOW - 3_600_000).toISOString();
+  // The stages resumed from step 420 of 420 and report the loss the earlier run recorded there.
+  const progress = () => ({ attempt: 0, stageSteps: [420, 420, 420], step: 420, totalSteps: 420, loss: 0.25, resumedFrom: 420, resumedCheckpointAt: written, readAt: NOW });
+  const draft = await reconcileJob(job, [0, 1, 2].map((i) => stagePod(i, { exit: 0 })), { ...testEnv(), progress });
+  assert.equal(draft.status.phase, 'Succeeded');
+  assert.equal(draft.status.step, 420);
+  assert.equal(draft.status.loss, '0.25000');
+  const expected = `Nothing left to train: resumed from step 420, written by an earlier job of this name at ${written}; final step 420, loss 0.25000`;
+  assert.equal(getCondition(draft.status.conditions, 'Succeeded')?.message, expected);
+  assert.deepEqual(draft.events.map((e) => e.message), [expected]);
+});
+
+test('a job that trained from scratch: the final step and loss, nothing about a resume', async () => {
+  const progress = () => ({ attempt: 0, stageSteps: [12, 12, 12], step: 12, totalSteps: 12, loss: 1.5, readAt: NOW });
+  const draft = await reconcileJob(jobObject(), [0, 1, 2].map((i) => stagePod(i, { exit: 0 })), { ...testEnv(), progress });
+  assert.deepEqual(draft.events.map((e) => e.message), ['Training finished: final step 12, loss 1.5000']);
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { reconcileJob } from './reconcile.ts';
+import { createOperatorMetrics } from '../metrics.ts';
 import { jobObject, nodeLease, stagePod, testEnv } from '../../test/support/operator-builders.ts';
 
 test('a restart blamed on PeerLost whose stale pod sits on a node that then dies: the node is avoided and named in lastFailure', async () => {
@@ -23,6 +24,14 @@ test('a restart blamed on PeerLost whose stale pod sits on a node that then dies
   const next = await reconcileJob(jobObject((s) => (s.failurePolicy = { nodeFailureSeconds: 5 }), waiting.status), [stagePod(1, 'Deleting')], dead);
   assert.ok(dead.actions.calls.includes('delete pod tiny-stage-1 force'));
   assert.deepEqual(next.status, waiting.status, 'nothing more to change');
+  // The restart itself (the next attempt's pods) counts for the reason status names, as the operator's metrics show it.
+  const metrics = createOperatorMetrics({ collectDefault: false });
+  for (const draft of [failed, waiting, next]) metrics.observed({ namespace: 'default', job: 'tiny' }, draft.observations);
+  const restarted = await reconcileJob(jobObject((s) => (s.failurePolicy = { nodeFailureSeconds: 5 }), next.status), [], testEnv({ now: Date.parse(next.status.lastFailure!.detectedAt) + 60_000, leases: [nodeLease('node-0', 1000), nodeLease('node-2', 1000)] }));
+  metrics.observed({ namespace: 'default', job: 'tiny' }, restarted.observations);
+  const text = await metrics.registry.metrics();
+  assert.match(text, /^pipetrain_restarts_total\{namespace="default",job="tiny",reason="NodeLeaseExpired"\} 1$/m);
+  assert.match(text, /^pipetrain_restarts_total\{namespace="default",job="tiny",reason="PeerLost"\} 0$/m);
 });
 
 test('a stale pod on a healthy node changes nothing', async () => {

@@ -8,6 +8,7 @@ import { detectFailure, restartDelayMs } from './failure-policy.ts';
 import { fail } from './lifecycle.ts';
 import type { NodeProblem, NodeVerdict } from './node-health.ts';
 import { exitCodeOf } from './pod-state.ts';
+import { checkpointClaimOf } from '../children/pods.ts';
 
 /** Pods of earlier attempts must be gone before the next attempt's pods (same names) are created. */
 export async function removeStalePods(ctx: JobContext): Promise<boolean> {
@@ -91,7 +92,6 @@ export async function handleFailure(ctx: JobContext): Promise<boolean> {
   }
   const detectedAt = ctx.env.now;
   const step = draft.status.step;
-  const checkpoint = draft.status.lastCheckpoint?.step ?? 0; // only set for checkpoints on a claim
   draft.status.restarts = restarts + 1;
   draft.status.lastFailure = {
     stage: failure.stage,
@@ -104,14 +104,15 @@ export async function handleFailure(ctx: JobContext): Promise<boolean> {
     failedAt: failure.failedAt !== undefined ? new Date(failure.failedAt).toISOString() : undefined,
     detectedAt: new Date(detectedAt).toISOString(),
     stepAtFailure: step,
-    lostSteps: step !== undefined ? step - (checkpoint ?? 0) : undefined,
+    // With a claim, the next attempt's stages report exactly what they train again (stage-status.ts);
+    // without one, nothing survives and every step so far is trained again.
+    lostSteps: checkpointClaimOf(ctx.job) ? undefined : step,
   };
   if (failure.avoidNode && failure.node) draft.status.avoidNodes = [failure.node];
   const delay = restartDelayMs(restarts + 1);
   draft.condition({ type: Conditions.Restarting, status: 'True', reason: failure.reason, message: `${failure.message}; restart ${restarts + 1} of ${maxRestarts} in ${delay / 1000} s` });
   draft.condition({ type: Conditions.Running, status: 'False', reason: failure.reason, message: 'Restarting all stages' });
   draft.event('Warning', failure.reason, `${failure.message}: restarting all ${ctx.partition.length} stages (restart ${restarts + 1} of ${maxRestarts})`);
-  draft.observations.restartReason = failure.reason;
   draft.observations.lostSteps = draft.status.lastFailure.lostSteps;
   if (failure.failedAt !== undefined) draft.observations.detectionSeconds = Math.max(0, (detectedAt - failure.failedAt) / 1000);
   await deletePods(ctx, ctx.current);

@@ -14,3 +14,17 @@ test('an unreachable stage leaves the step unknown; a checkpoint counts when all
   assert.equal(mergeReports([{ stage: 0, step: 3 }, undefined], 0, 0).step, undefined);
   assert.equal(mergeReports([{ stage: 0, checkpointStep: 20 }, { stage: 1, checkpointStep: 10 }], 0, 0).checkpointStep, 10);
 });
+
+test('lastCheckpoint: the step every stage knows committed, with the time of that same commit', () => {
+  const merged = mergeReports([
+    { stage: 0, checkpointStep: 40, checkpointAt: '2026-01-01T00:00:40.000Z' },
+    { stage: 1, checkpointStep: 20, checkpointAt: '2026-01-01T00:00:20.000Z' },
+    { stage: 2, checkpointStep: 40, checkpointAt: '2026-01-01T00:00:40.000Z' },
+  ], 0, 0);
+  assert.deepEqual([merged.checkpointStep, merged.checkpointAt], [20, '2026-01-01T00:00:20.000Z']);
+});
+
+test('recomputed steps count for the pipeline once every stage reports them: the fewest of any stage', () => {
+  assert.equal(mergeReports([{ stage: 0, recomputedSteps: 31 }, { stage: 1, recomputedSteps: 32 }], 1, 0).recomputedSteps, 31);
+  assert.equal(mergeReports([{ stage: 0, recomputedSteps: 31 }, { stage: 1 }], 1, 0).recomputedSteps, undefined);
+});

@@ -29,6 +29,18 @@ export function observeStages(ctx: JobContext): void {
   if (progress?.checkpointStep !== undefined && checkpointClaimOf(ctx.job)) {
     draft.status.lastCheckpoint = { step: progress.checkpointStep, time: progress.checkpointAt };
   }
+  if (fresh) noteLostSteps(ctx, fresh.recomputedSteps);
+}
+
+/**
+ * The steps a restart lost are known exactly once the next attempt's stages report how many they
+ * train again (each read its predecessor's count from the claim): recorded once, and counted then.
+ */
+function noteLostSteps(ctx: JobContext, recomputed: number | undefined): void {
+  const failure = ctx.draft.status.lastFailure;
+  if (recomputed === undefined || !failure || failure.lostSteps !== undefined || failure.attempt !== ctx.attempt - 1) return;
+  failure.lostSteps = recomputed;
+  ctx.draft.observations.lostSteps = recomputed;
 }
 
 /** Running once every stage is ready; the first time after a restart, that is the recovery. */
@@ -68,7 +80,7 @@ function noteTrainingAgain(ctx: JobContext): void {
   const { draft } = ctx;
   const failure = draft.status.lastFailure;
   if (!failure?.recoveredAt || failure.trainingAt) return;
-  const resumedFrom = (failure.stepAtFailure ?? 0) - (failure.lostSteps ?? 0);
+  const resumedFrom = failure.lostSteps !== undefined ? (failure.stepAtFailure ?? 0) - failure.lostSteps : (draft.status.lastCheckpoint?.step ?? 0);
   const steps = (draft.status.stages ?? []).map((s) => s.step);
   if (steps.length === 0 || !steps.every((step) => step !== undefined && step > resumedFrom)) return;
   failure.trainingAt = draft.now;

@@ -24,6 +24,13 @@ const DIR = join(CHART_DIR, 'dashboards');
 const dashboards: Array<{ file: string; d: Dashboard }> = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()
   .map((file) => ({ file, d: JSON.parse(readFileSync(join(DIR, file), 'utf8')) as Dashboard }));
 const panelsOf = (d: Dashboard) => d.panels.filter((p) => p.type !== 'row');
+/**
+ * The variable that narrows a dashboard down: `instance` (dashboard-linter's rule), except on the Job
+ * dashboard, whose series come from several kinds of target (stages, supervisor, operator): there it is
+ * `stage`, and it filters only the per-stage panels, so choosing a stage never hides the operator's.
+ */
+const narrowing = (d: Dashboard): 'instance' | 'stage' => (d.uid === 'pipetrain-job' ? 'stage' : 'instance');
+const perStage = (t: Target): boolean => /by \(job, stage[,)]/.test(t.expr);
 
 // dashboard-linter's panel-units-rule list (the part that fits this project's panels).
 const VALID_UNITS = new Set(['none', 'short', 'percent', 'percentunit', 'bytes', 'decbytes', 'Bps', 'binBps', 's', 'ms', 'µs', 'ns', 'ops', 'reqps', 'cps', 'bool', 'bool_yes_no', 'bool_on_off', 'dtdurations']);
@@ -45,7 +52,7 @@ for (const { file, d } of dashboards) {
     const dsVars = d.templating.list.filter((v) => v.type === 'datasource');
     if (dsVars.length !== 1 || dsVars[0]?.name !== 'datasource' || dsVars[0]?.query !== 'prometheus') fail('template-datasource-rule', 'one datasource variable named "datasource" of type prometheus');
     // template-job-rule, template-instance-rule
-    for (const name of ['job', 'instance']) {
+    for (const name of ['job', narrowing(d)]) {
       const v = d.templating.list.find((x) => x.name === name);
       if (!v) { fail(`template-${name}-rule`, `missing the ${name} template`); continue; }
       if (v.datasource?.uid !== '${datasource}' && v.datasource?.uid !== '$datasource') fail(`template-${name}-rule`, 'uses datasource $datasource');
@@ -76,7 +83,9 @@ for (const { file, d } of dashboards) {
         if (/\w+_total\b/.test(outside)) fail('target-counter-agg-rule', `${where}: a counter outside rate/increase in ${t.expr}`);
         // target-job-rule, target-instance-rule: every selector filters on $job and $instance
         for (const sel of t.expr.matchAll(/\b([a-zA-Z_:][\w:]*)\{([^}]*)\}/g)) {
-          for (const name of ['job', 'instance']) if (!sel[2]?.includes(`${name}=~"$${name}"`)) fail(`target-${name}-rule`, `${where}: ${sel[1]} lacks ${name}=~"$${name}"`);
+          const wanted = narrowing(d) === 'instance' ? ['job', 'instance'] : perStage(t) ? ['job', 'stage'] : ['job'];
+          for (const name of wanted) if (!sel[2]?.includes(`${name}=~"$${name}"`)) fail(`target-${name}-rule`, `${where}: ${sel[1]} lacks ${name}=~"$${name}"`);
+          if (narrowing(d) === 'stage' && !perStage(t) && /\$(stage|instance)\b/.test(sel[2] ?? '')) fail('target-stage-rule', `${where}: a job-wide panel must not be filtered by stage: ${t.expr}`);
         }
         const bare = t.expr.replace(/\{[^}]*\}/g, '{}').match(/\b(pipetrain|workqueue|controller_runtime)_\w+\b(?!\{)/g);
         if (bare) fail('target-job-rule', `${where}: selector without matchers: ${bare.join(', ')}`);
@@ -117,7 +126,10 @@ before(async () => {
       up.onReceived(40_000);
       up.onSent(20_000, 0.002);
       down.onReceived(20_000);
-      if (step % 2 === 0) checkpoints.observeWrite({ ok: true, info: { step, stage, bytes: 123_456, seconds: 0.05, committed: true } });
+      if (step % 2 === 0) {
+        checkpoints.observeWrite({ ok: true, info: { step, stage, bytes: 123_456, seconds: 0.05, committed: true } });
+        checkpoints.observeCommit({ step, committedAt: new Date().toISOString() });
+      }
       if (step % 5 === 4) checkpoints.observeWrite({ ok: false, error: 'disk full' });
     }
     supervisor.restarted('exit');
@@ -158,9 +170,9 @@ after(async () => {
 });
 
 /** Grafana's substitution: the variable's value (or its allValue for "All"), and $__rate_interval. */
-function substitute(expr: string, d: Dashboard): string {
+function substitute(expr: string, d: Dashboard, chosen: Record<string, string> = {}): string {
   const operator = d.title === 'pipetrain / Operator';
-  const values: Record<string, string> = { namespace: '.*', job: operator ? 'pipetrain-test' : JOB, instance: '.+' };
+  const values: Record<string, string> = { namespace: '.*', job: operator ? 'pipetrain-test' : JOB, instance: '.+', stage: '.+', ...chosen };
   return expr.replaceAll('$__rate_interval', '5s').replace(/\$(\w+)/g, (all, name: string) => values[name] ?? all);
 }
 
@@ -186,3 +198,22 @@ for (const { file, d } of dashboards) {
     }
   });
 }
+
+test('pipetrain-job.json: choosing one stage keeps every panel, the operator\'s per-job ones too', { timeout: 120_000 }, async () => {
+  assert.ok(prometheus);
+  const p = prometheus;
+  const d = dashboards.find((x) => x.file === 'pipetrain-job.json')!.d;
+  const v = d.templating.list.find((x) => x.name === 'stage' || x.name === 'instance')!;
+  const [, selector = '', label = ''] = /^label_values\((.+),\s*(\w+)\)$/.exec((v.query as { query: string }).query) ?? [];
+  const values = (await p.waitFor(substitute(selector, d), (r) => r.length > 0, 20_000)).map((r) => r.metric[label] ?? '');
+  for (const one of [...new Set(values)]) {
+    for (const panel of panelsOf(d)) {
+      for (const t of panel.targets ?? []) {
+        const promql = substitute(t.expr, d, { [v.name]: one });
+        // The data is there already (the test above waited for every panel): a short wait suffices.
+        const result = await p.waitFor(promql, (r) => r.some((sample) => Number.isFinite(Number(sample.value?.[1]))), 5_000).catch(() => []);
+        assert.ok(result.length > 0, `${v.name}=${one} hides ${panel.title} / ${t.refId}: ${promql}`);
+      }
+    }
+  }
+});

@@ -3,7 +3,7 @@
 // Its own log goes to a file and is shown only in error messages. Reused by dashboard/operator tests.
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,13 @@ export interface PrometheusOptions {
   jobName?: string;
   /** How long to wait for Prometheus to become ready, ms. Default 30000. */
   startTimeoutMs?: number;
+  /** Rule files (alerts) to evaluate every second; their alerts show as ALERTS series. */
+  ruleFiles?: string[];
+  /**
+   * Targets change during the test (pods come and go): they are read from a file Prometheus
+   * watches (file_sd, re-read every second); `setTargets` replaces them. Default false (static).
+   */
+  dynamicTargets?: boolean;
 }
 
 export interface RunningPrometheus {
@@ -47,6 +54,8 @@ export interface RunningPrometheus {
   waitFor(promql: string, predicate: (result: PromSample[]) => boolean, timeoutMs: number): Promise<PromSample[]>;
   /** Prometheus's own log so far. */
   logs(): Promise<string>;
+  /** Replaces the scraped targets (only with `dynamicTargets`). */
+  setTargets(targets: string[]): Promise<void>;
   /** Stops Prometheus and removes its config and storage. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -58,26 +67,35 @@ export async function startPrometheus(targets: string[], options: PrometheusOpti
   const dir = await mkdtemp(join(tmpdir(), 'pipetrain-prometheus-'));
   try {
     const configFile = join(dir, 'prometheus.yml');
+    const targetsFile = join(dir, 'targets.json');
+    const setTargets = async (list: string[]) => {
+      if (!options.dynamicTargets) throw new Error('setTargets needs startPrometheus(..., { dynamicTargets: true })');
+      // Written whole and renamed, so Prometheus never reads half a file.
+      await writeFile(`${targetsFile}.tmp`, JSON.stringify([{ targets: list }]));
+      await rename(`${targetsFile}.tmp`, targetsFile);
+    };
+    if (options.dynamicTargets) await setTargets(targets);
     const config = {
       global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
+      rule_files: options.ruleFiles ?? [],
       scrape_configs: [
         {
           job_name: options.jobName ?? 'pipetrain-test',
           honor_labels: options.honorLabels ?? false,
-          static_configs: [{ targets }],
+          ...(options.dynamicTargets ? { file_sd_configs: [{ files: [targetsFile], refresh_interval: '1s' }] } : { static_configs: [{ targets }] }),
         },
       ],
     };
     // JSON is YAML, so no YAML library is needed.
     await writeFile(configFile, JSON.stringify(config, null, 2));
-    return await launch(binary, dir, configFile, options.startTimeoutMs ?? 30_000);
+    return await launch(binary, dir, configFile, options.startTimeoutMs ?? 30_000, setTargets);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
 }
 
-async function launch(binary: string, dir: string, configFile: string, startTimeoutMs: number): Promise<RunningPrometheus> {
+async function launch(binary: string, dir: string, configFile: string, startTimeoutMs: number, setTargets: RunningPrometheus['setTargets']): Promise<RunningPrometheus> {
   const logFile = join(dir, 'prometheus.log');
   const logs = () => readFile(logFile, 'utf8').catch(() => '');
   // The free port may be taken between probing and binding: retry a few times.
@@ -107,7 +125,7 @@ async function launch(binary: string, dir: string, configFile: string, startTime
     };
     try {
       await waitReady(url, exited, startTimeoutMs);
-      return makeRunning(url, dir, logs, halt);
+      return makeRunning(url, dir, logs, halt, setTargets);
     } catch (error) {
       const log = await logs();
       await halt();
@@ -117,7 +135,7 @@ async function launch(binary: string, dir: string, configFile: string, startTime
   }
 }
 
-function makeRunning(url: string, dir: string, logs: () => Promise<string>, halt: () => Promise<void>): RunningPrometheus {
+function makeRunning(url: string, dir: string, logs: () => Promise<string>, halt: () => Promise<void>, setTargets: RunningPrometheus['setTargets']): RunningPrometheus {
   let stopping: Promise<void> | undefined;
   const query = async (promql: string): Promise<PromSample[]> => {
     const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
@@ -131,6 +149,7 @@ function makeRunning(url: string, dir: string, logs: () => Promise<string>, halt
     url,
     query,
     logs,
+    setTargets,
     async waitFor(promql, predicate, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       let last: PromSample[] | undefined;

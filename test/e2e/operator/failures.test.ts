@@ -67,6 +67,9 @@ cluster.test('stopNode under a stage: the dead node is detected by its Lease, th
     const series = (name: string) => new RegExp(`^${name}\\{namespace="${namespace}",job="nodeloss"[^}]*\\} (\\S+)$`, 'gm');
     const restarts = [...metrics.matchAll(series('pipetrain_restarts_total'))].reduce((sum, m) => sum + Number(m[1]), 0);
     assert.equal(restarts, done.status?.restarts, 'pipetrain_restarts_total of the job');
+    // The reason counted is the one status and the events give (the node, not its neighbours' PeerLost).
+    const counted = [...metrics.matchAll(/^pipetrain_restarts_total\{[^}]*job="nodeloss",reason="(\w+)"\} (\S+)$/gm)].filter((m) => Number(m[2]) > 0).map((m) => m[1]);
+    if (done.status?.restarts === 1) assert.deepEqual(counted, [last.reason], 'the restart reason in metrics and status');
     assert.ok([...metrics.matchAll(series('pipetrain_recovery_duration_seconds_count'))].length === 1, 'time to train again observed');
     assert.equal(done.status?.step, STEPS);
     const checkpoint = await claimCheckpoint(client, namespace, 'nodeloss');

@@ -7,6 +7,7 @@ import type { ClusterClient } from '../../cluster/control.ts';
 import { useCluster } from '../../cluster/harness.ts';
 import { statusCode, waitFor } from '../../cluster/util.ts';
 import type { RunningOperator } from '../../../operator/main.ts';
+import { startPrometheus, type RunningPrometheus } from '../../support/prometheus.ts';
 import { checkpointedJob, claimCheckpoint, createJob, eventsWithReason, getJob, installCrd, isFinished, localDigest, patchJobSpec, stagePods, startOperator, tinyJob, waitForJob } from './helpers.ts';
 
 const cluster = useCluster({ podSecurity: 'restricted' });
@@ -65,6 +66,41 @@ cluster.test('two replicas with leader election: exactly one acts; when the lead
     if (done.status?.restarts) t.diagnostic(`restarted ${done.status.restarts}x: ${done.status.lastFailure?.message ?? ''}`);
     assert.equal((await eventsWithReason(client, namespace, 'PodsCreated')).length, (done.status?.restarts ?? 0) + 1, 'pods were created once per attempt');
   } finally {
+    await stopAll(operators);
+  }
+}, { timeout: 300_000 });
+
+cluster.test('the leader stops in the middle of a failure: the new leader finishes the restart, and Prometheus scraping both replicas counts it exactly once', async ({ client, namespace, t }) => {
+  await ensureCrd(client);
+  const options = { namespace, leaderElect: true, leaseNamespace: namespace };
+  const operators: RunningOperator[] = [];
+  let prometheus: RunningPrometheus | undefined;
+  try {
+    operators.push(...(await Promise.all([startOperator(client, { ...options, identity: 'op-a' }), startOperator(client, { ...options, identity: 'op-b' })])));
+    prometheus = await startPrometheus(operators.map((o) => `127.0.0.1:${o.metricsPort}`), { honorLabels: true });
+    const leader = await waitFor('a leader', () => operators.find((o) => o.isLeader()), 30_000);
+    const standby = operators.find((o) => o !== leader)!;
+    await createJob(client, namespace, checkpointedJob('midfail', 600));
+    await waitForJob(client, namespace, 'midfail', 'training', (j) => (j.status?.phase === 'Running' && (j.status.step ?? 0) >= 2) || isFinished(j), 90_000);
+    // A few scrapes of both replicas before the fault.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // (A loaded machine may have restarted the job already: a NotReady node.)
+    const before = (await getJob(client, namespace, 'midfail')).status?.restarts ?? 0;
+    await client.killPod(namespace, 'midfail-stage-1', 'SIGKILL');
+    // The leader has detected the failure (status written, pods going); it stops before the restart's back-off ends.
+    await waitForJob(client, namespace, 'midfail', 'restart detected', (j) => (j.status?.restarts ?? 0) > before, 60_000);
+    await leader.stop();
+    operators.splice(operators.indexOf(leader), 1);
+    await waitFor('the standby leads', () => standby.isLeader(), 20_000, 100);
+    const done = await waitForJob(client, namespace, 'midfail', 'finished', isFinished, 180_000);
+    assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.conditions));
+    t.diagnostic(`restarts in status: ${done.status?.restarts}, reason ${done.status?.lastFailure?.reason}`);
+    // Each restart counted by exactly one replica, on a series Prometheus saw at 0 first.
+    const series = 'pipetrain_restarts_total{job="midfail"}';
+    const counted = await prometheus.waitFor(`sum(max_over_time(${series}[10m]) - min_over_time(${series}[10m]))`, (r) => Number(r[0]?.value?.[1]) >= (done.status?.restarts ?? 1), 20_000).catch(async () => prometheus!.query(`sum(max_over_time(${series}[10m]) - min_over_time(${series}[10m]))`));
+    assert.equal(Number(counted[0]?.value?.[1]), done.status?.restarts, `counted ${JSON.stringify(await prometheus.query(series))}`);
+  } finally {
+    await prometheus?.stop();
     await stopAll(operators);
   }
 }, { timeout: 300_000 });

@@ -6,7 +6,7 @@ export type { CheckpointInfo, DataPosition, LayerState, LoadedCheckpoint, Log, L
 export { CheckpointWriter, type CheckpointWriterOptions } from './writer.ts';
 export { tryCommit } from './commit.ts';
 export { listCheckpoints, listUncommitted } from './list.ts';
-export { CheckpointMismatchError, latestCommittedStep, loadLatestCommitted, type LoadOptions } from './reader.ts';
+export { CheckpointMismatchError, latestCommit, latestCommittedStep, loadLatestCommitted, type LoadOptions } from './reader.ts';
 export { applyRetention } from './retention.ts';
 export { COMMIT_FILE, layerFileName, manifestFileName, stepDirName } from './layout.ts';
 export { checkpointWeightsDigest } from './digest.ts';

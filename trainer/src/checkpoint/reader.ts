@@ -7,6 +7,7 @@ import { COMMIT_FILE, layerFileName, listStepFolders, stepDir } from './layout.t
 import { exists } from './list.ts';
 import type { LayerState, LoadedCheckpoint, Log } from './types.ts';
 import { verifyCommitted } from './verify.ts';
+import { CommitRecordSchema, readJsonFile } from './manifest.ts';
 
 /** Thrown when the newest valid checkpoint belongs to a different model (another specHash or layer count). */
 export class CheckpointMismatchError extends Error {
@@ -74,4 +75,13 @@ function decodeAll(folder: string, contents: Map<number, Buffer>, problems: stri
     }
   }
   return problems.length === 0 ? layers : undefined;
+}
+
+/** The newest commit record's step and time (one record, so they belong together); undefined when there is none. */
+export async function latestCommit(dir: string): Promise<{ step: number; committedAt: string } | undefined> {
+  for (const step of await listStepFolders(dir)) {
+    const record = await readJsonFile(stepDir(dir, step), COMMIT_FILE, CommitRecordSchema).catch(() => undefined);
+    if (record) return { step: record.value.step, committedAt: record.value.committedAt };
+  }
+  return undefined;
 }

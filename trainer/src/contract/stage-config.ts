@@ -24,4 +24,9 @@ export interface StageConfig {
   baseDir: string;
   /** Boot (backend, data), report `ready`, then wait for a `start` message: a hot standby (local runner only). */
   waitForStart?: boolean;
+  /**
+   * After the last step, keep serving GET /status until it has been read once, at most this long, ms
+   * (the operator polls it: the final step and loss reach the job's status). Absent: close at once.
+   */
+  finalStatusWaitMs?: number;
 }

@@ -21,6 +21,15 @@ export interface StageStatus {
   stepDurationSeconds: number | null;
   /** Newest checkpoint step this stage knows to be committed (by every stage), when there is one. */
   checkpointStep?: number;
-  /** When that checkpoint was committed, ISO 8601. */
+  /** When that checkpoint was committed (the same commit record as checkpointStep), ISO 8601. */
   checkpointAt?: string;
+  /**
+   * Steps this run trains again: those an earlier run of this stage had completed past the checkpoint
+   * it resumed from. Absent when no earlier run recorded its progress on the checkpoint volume.
+   */
+  recomputedSteps?: number;
+  /** Step of the checkpoint this run resumed from (absent: it started from scratch). */
+  resumedFrom?: number;
+  /** When that checkpoint was committed, ISO 8601 (its commit record): possibly by an earlier job of the same name. */
+  resumedCheckpointAt?: string;
 }

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { createCheckpointMetrics } from './checkpoint-metrics.ts';
 
-test('a committed write sets size, step and time; a failure is counted', async () => {
+test('a write sets the size, a commit (by any stage) the step and its commit time; a failure is counted', async () => {
   const registry = new Registry();
   const metrics = createCheckpointMetrics(registry, { job: 'j', stage: 1 });
-  metrics.observeWrite({ ok: true, info: { step: 20, stage: 1, bytes: 4096, seconds: 0.2, committed: true } }, 1_700_000_000);
-  metrics.observeWrite({ ok: true, info: { step: 40, stage: 1, bytes: 5000, seconds: 0.3, committed: false } }, 1_700_000_100);
+  metrics.observeWrite({ ok: true, info: { step: 20, stage: 1, bytes: 4096, seconds: 0.2, committed: false } });
+  metrics.observeCommit({ step: 20, committedAt: new Date(1_700_000_000_000).toISOString() });
+  metrics.observeWrite({ ok: true, info: { step: 40, stage: 1, bytes: 5000, seconds: 0.3, committed: true } });
   metrics.observeWrite({ ok: false, error: 'EROFS' });
   const text = await registry.metrics();
   assert.match(text, /pipetrain_checkpoint_bytes\{job="j",stage="1"\} 5000/);

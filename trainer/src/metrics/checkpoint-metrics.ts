@@ -7,8 +7,10 @@ import type { StageLabels } from './stage-metrics.ts';
 export const CHECKPOINT_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 export interface CheckpointMetrics {
-  /** Records one finished write of this stage's part. `nowSeconds`: unix time of the commit. */
-  observeWrite(result: WriteResult, nowSeconds?: number): void;
+  /** Records one finished write of this stage's part. */
+  observeWrite(result: WriteResult): void;
+  /** The newest committed checkpoint this stage knows of (whichever stage wrote its commit record). */
+  observeCommit(commit: { step: number; committedAt: string }): void;
 }
 
 /** `everySteps`: the job's checkpoint interval; undefined when checkpointing is off. */
@@ -26,17 +28,17 @@ export function createCheckpointMetrics(registry: Registry, labels: StageLabels,
   if (everySteps !== undefined) interval.set(base, everySteps);
   failures.inc(base, 0);
   return {
-    observeWrite(result, nowSeconds = Date.now() / 1000) {
+    observeWrite(result) {
       if (!result.ok) {
         failures.inc(base);
         return;
       }
       duration.observe(base, result.info.seconds);
       bytes.set(base, result.info.bytes);
-      if (result.info.committed) {
-        lastStep.set(base, result.info.step);
-        lastTimestamp.set(base, nowSeconds);
-      }
+    },
+    observeCommit(commit) {
+      lastStep.set(base, commit.step);
+      lastTimestamp.set(base, Date.parse(commit.committedAt) / 1000);
     },
   };
 }

@@ -3,8 +3,8 @@
 // with the job and stage it belongs to.
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointMismatchError, type WriteResult } from '../checkpoint/index.ts';
-import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig } from '../contract/index.ts';
+import { CheckpointMismatchError, latestCommit, type WriteResult } from '../checkpoint/index.ts';
+import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig, type StageStatus } from '../contract/index.ts';
 import { DataError, type SplitDataset } from '../data/dataset.ts';
 import { loadJobData } from '../data/load.ts';
 import { createCheckpointMetrics, createStageMetrics, startMetricsServer, type MetricsServer, type StageMetrics } from '../metrics/index.ts';
@@ -12,6 +12,8 @@ import { BackendUnavailableError, describeBackend, initBackend } from '../tf/bac
 import { createStageSession, maxBoundaryBytes, trainStage, type StageSession } from '../train/stage-session.ts';
 import { connectLink, LinkClosedError, listenLink, type Link, type LinkServer } from '../transport/index.ts';
 import { createStageCheckpointing, type StageCheckpointing } from './checkpointing.ts';
+import { watchCommits, type CommitWatch } from './committed-checkpoint.ts';
+import { readStepsDone, recomputedSteps, recordStepsDone } from './steps-done.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { watchPeer } from './peer-watchdog.ts';
 import { stageTitle } from './process-title.ts';
@@ -22,6 +24,8 @@ const LINK_TIMEOUT_MS = 60_000;
 /** Neighbour heartbeats: one per second; a neighbour silent for PEER_TIMEOUT_MS is lost. */
 const HEARTBEAT_INTERVAL_MS = 1_000;
 const PEER_TIMEOUT_MS = 10_000;
+/** How often a stage looks for a newer commit record than it knows (the operator polls /status every 2 s). */
+const COMMIT_WATCH_INTERVAL_MS = 1_000;
 
 /** What a booted stage holds: its configuration, token, logs, metrics, backend and data. */
 interface BootedStage {
@@ -36,6 +40,12 @@ interface BootedStage {
   data: SplitDataset;
   /** Called for every checkpoint write (metrics, /status). */
   onCheckpointWritten(result: WriteResult): void;
+  /** The newest commit on the checkpoint volume (checkpointing on). */
+  commits?: CommitWatch;
+  /** What resume() found, reported on GET /status. */
+  resumed: Pick<StageStatus, 'recomputedSteps' | 'resumedFrom' | 'resumedCheckpointAt'> & { step?: number; loss?: number };
+  /** GET /status requests served so far (the final one is waited for, see StageConfig.finalStatusWaitMs). */
+  statusReads(): number;
 }
 
 interface Neighbours {
@@ -47,6 +57,8 @@ interface Resumed {
   session: StageSession;
   checkpoints?: StageCheckpointing;
   startStep: number;
+  /** Where the checkpoints and this stage's steps-done count live (checkpointing on). */
+  checkpointDir?: string;
 }
 
 async function runStage(config: StageConfig, token: string, log: Logger): Promise<void> {
@@ -79,16 +91,29 @@ async function boot(config: StageConfig, token: string, log: Logger): Promise<Bo
   const server = stage > 0
     ? await listenLink({ token, maxPayloadBytes: maxBoundaryBytes(job.spec, partition), ...metrics.linkEvents('upstream'), host: config.listenHost, port: config.listenPort, log: log.link })
     : undefined;
-  // /status also carries the newest checkpoint this stage saw committed (the operator shows it).
-  let lastCommitted: { checkpointStep: number; checkpointAt: string } | undefined;
+  // /status and the metrics carry the newest committed checkpoint on the volume, whichever stage committed it.
+  const checkpointDir = checkpointDirOf(config);
+  const commits = checkpointDir
+    ? watchCommits(checkpointDir, { intervalMs: COMMIT_WATCH_INTERVAL_MS, onCommit: (commit) => checkpointMetrics.observeCommit(commit) })
+    : undefined;
   const onCheckpointWritten = (result: WriteResult) => {
     checkpointMetrics.observeWrite(result);
-    if (result.ok && result.info.committed) lastCommitted = { checkpointStep: result.info.step, checkpointAt: new Date().toISOString() };
+    void commits?.refresh();
   };
-  const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, status: () => ({ ...metrics.status(), ...lastCommitted }) });
+  const committedStatus = () => {
+    const commit = commits?.latest();
+    return commit ? { checkpointStep: commit.step, checkpointAt: commit.committedAt } : {};
+  };
+  const resumed: BootedStage['resumed'] = {};
+  let statusReads = 0;
+  const status = () => {
+    statusReads++;
+    return { ...metrics.status(), ...committedStatus(), ...resumed };
+  };
+  const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, status });
   void report({ type: 'listening', stage, linkPort: server?.port ?? 0, metricsPort: metricsServer.port });
   log.info('Started stage', { backend: backend.choice, layers: partition[stage], linkPort: server?.port, metricsPort: metricsServer.port });
-  return { config, token, log, metrics, metricsServer, server, backend: backend.choice, data, onCheckpointWritten };
+  return { config, token, log, metrics, metricsServer, server, backend: backend.choice, data, onCheckpointWritten, commits, resumed, statusReads: () => statusReads };
 }
 
 /** Links to both neighbours (the downstream address from the config or the supervisor), watched for silence. */
@@ -114,17 +139,18 @@ async function resume(stage: BootedStage, { upstream, downstream }: Neighbours):
   const { config, log } = stage;
   const { job, partition } = config;
   const session = createStageSession({ spec: job.spec, stage: config.stage, partition, data: stage.data, upstream, downstream });
-  const checkpointDir = job.spec.checkpoint?.path ? resolve(config.baseDir, job.spec.checkpoint.path) : undefined;
+  const checkpointDir = checkpointDirOf(config);
   const checkpoints = checkpointDir
     ? createStageCheckpointing({ dir: checkpointDir, job, stage: config.stage, partition, session, backend: stage.backend, log: log.link, onWritten: stage.onCheckpointWritten })
     : undefined;
   const startStep = (await checkpoints?.resume()) ?? 0;
   await agreeOnResumeStep(startStep, upstream, downstream, LINK_TIMEOUT_MS);
-  return { session, checkpoints, startStep };
+  if (checkpointDir) await noteResume(stage, checkpointDir, startStep, session.plan.totalSteps);
+  return { session, checkpoints, startStep, checkpointDir };
 }
 
 /** Every remaining step; each finished step is measured, reported, and may start a checkpoint. */
-async function train(stage: BootedStage, { session, checkpoints, startStep }: Resumed): Promise<void> {
+async function train(stage: BootedStage, { session, checkpoints, startStep, checkpointDir }: Resumed): Promise<void> {
   const { metrics } = stage;
   const index = stage.config.stage;
   metrics.setTotalSteps(session.plan.totalSteps);
@@ -134,6 +160,7 @@ async function train(stage: BootedStage, { session, checkpoints, startStep }: Re
     metrics.observeStep({ ...result, samples: session.plan.batchSize });
     const { gradientNorm: _norm, ...stepFields } = result;
     void report({ type: 'step', stage: index, ...stepFields });
+    if (checkpointDir) recordStepsDone(checkpointDir, index, result.step + 1, result.loss);
     checkpoints?.afterStep(result.step + 1);
   }, startStep);
 }
@@ -141,11 +168,48 @@ async function train(stage: BootedStage, { session, checkpoints, startStep }: Re
 /** The final checkpoint, the weights to the supervisor, then the links and the metrics server close. */
 async function finish(stage: BootedStage, { upstream, downstream }: Neighbours, { session, checkpoints }: Resumed): Promise<void> {
   await checkpoints?.finish(session.plan.totalSteps);
+  await stage.commits?.refresh();
+  stage.commits?.stop();
   stage.metrics.setPhase('finished');
+  await finalStatusRead(stage);
   await report({ type: 'finished', stage: stage.config.stage, weights: session.weights() });
   stage.log.info('Finished training', { steps: session.plan.totalSteps, tensors: tf.memory().numTensors });
   await Promise.all([upstream?.close('finished'), downstream?.close('finished')]);
   await stage.metricsServer.close();
+}
+
+/**
+ * What the status reports of the resume: the checkpoint's step and commit time, how many steps a
+ * previous run of this stage had done past it (trained again), and, when nothing is left to train,
+ * the loss that run recorded for its last step (the last stage; else no loss could be shown).
+ */
+async function noteResume(stage: BootedStage, checkpointDir: string, startStep: number, totalSteps: number): Promise<void> {
+  const doneBefore = readStepsDone(checkpointDir, stage.config.stage);
+  const recomputed = recomputedSteps(doneBefore?.steps, startStep);
+  stage.resumed.recomputedSteps = recomputed;
+  if (recomputed !== undefined) stage.log.info('Steps done before this run, trained again', { resumedFrom: startStep, stepsDoneBefore: doneBefore?.steps, recomputedSteps: recomputed });
+  if (startStep === 0) return;
+  stage.resumed.resumedFrom = startStep;
+  const commit = await latestCommit(checkpointDir).catch(() => undefined);
+  if (commit?.step === startStep) stage.resumed.resumedCheckpointAt = commit.committedAt;
+  if (startStep < totalSteps) return;
+  // Nothing left to train: the run ends at the checkpoint's step, with the loss recorded there.
+  stage.resumed.step = startStep;
+  if (doneBefore?.steps === startStep && doneBefore.loss !== undefined) stage.resumed.loss = doneBefore.loss;
+}
+
+/** Waits (bounded) until GET /status was served once after the last step, so the operator sees the end. */
+async function finalStatusRead(stage: BootedStage): Promise<void> {
+  const waitMs = stage.config.finalStatusWaitMs;
+  if (!waitMs) return;
+  const readsBefore = stage.statusReads();
+  const deadline = Date.now() + waitMs;
+  while (stage.statusReads() === readsBefore && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+function checkpointDirOf(config: StageConfig): string | undefined {
+  const path = config.job.spec.checkpoint?.path;
+  return path ? resolve(config.baseDir, path) : undefined;
 }
 
 function peerLost(log: Logger, stage: number, reason: string): void {
