@@ -1,5 +1,11 @@
-// `npm run bench -- fuzz`: the link fuzzer at 100k cases (npm test runs 5k), lying lengths at 10k.
+// `npm run bench -- fuzz`: the link fuzzer at 100k cases (npm test runs 5k), lying lengths at 10k,
+// job files through validate at 20k (npm test: 1000), damaged checkpoint stores at 2000 (npm test: 100).
 // Prints the seeds; a failing case replays with PIPETRAIN_FUZZ_SEED=<seed>.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCheckpointFuzz } from '../support/fuzz/checkpoint-fuzz.ts';
+import { runJobFuzz } from '../support/fuzz/job-fuzz.ts';
 import { runLinkFuzz, runLyingLengths } from '../support/fuzz/link-fuzz.ts';
 import { fuzzSeed } from '../support/fuzz/rng.ts';
 
@@ -28,6 +34,18 @@ export async function runFuzzBench(): Promise<FuzzBenchRow[]> {
     what: 'lying lengths (ws header, frame dims)', seed: lyingSeed, cases: lying.cases, seconds: (performance.now() - started) / 1000, failures: lying.failures,
     detail: `claimed ${lying.claimedBytes.toExponential(1)} bytes in all; arrayBuffers peak +${(lying.peakArrayBufferGrowth / 1024).toFixed(0)} KiB`,
   });
+  const jobSeed = fuzzSeed();
+  const dir = mkdtempSync(join(tmpdir(), 'pipetrain-job-fuzz-bench-'));
+  try {
+    const jobs = await runJobFuzz({ seed: jobSeed, cases: 20_000, dir });
+    rows.push({ what: 'job files through pipetrain validate', seed: jobSeed, cases: jobs.cases, seconds: jobs.seconds, failures: jobs.failures, detail: `${jobs.valid} valid, ${jobs.invalid} invalid` });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const checkpointSeed = fuzzSeed();
+  const checkpoints = await runCheckpointFuzz(checkpointSeed, 2000);
+  const outcomes = Object.entries(checkpoints.outcomes).map(([outcome, n]) => `${outcome}: ${n}`).join(', ');
+  rows.push({ what: 'damaged checkpoint stores (reader)', seed: checkpointSeed, cases: checkpoints.cases, seconds: checkpoints.seconds, failures: checkpoints.failures, detail: outcomes });
   return rows;
 }
 
