@@ -66,3 +66,17 @@ void test('an unknown key with brackets, dots or control characters is quoted in
   assert.match(text, /job\.yaml:\d+:\d+: spec\["lo\.s\[s"\]: unknown field/);
   assert.match(text, /job\.yaml:\d+:\d+: \["\\u0000x"\]: unknown field/);
 });
+
+void test('a mapping used as a key is an unknown field, not a Node warning on stderr (a job-file fuzz case)', async () => {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => void warnings.push(warning.message);
+  process.on('warning', onWarning);
+  try {
+    const text = formatProblems(problemsOf(`${jobYaml()}? [a, b]\n: 1\n`), 'job.yaml');
+    assert.match(text, /job\.yaml:\d+:\d+: \["\[ a, b \]"\]: unknown field/);
+    await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on a later tick
+  } finally {
+    process.off('warning', onWarning);
+  }
+  assert.deepEqual(warnings, []);
+});

@@ -21,7 +21,9 @@ export type LoadResult = { ok: true; job: PipelineJob } | { ok: false; problems:
 /** Validates YAML text; `source` names it (a file path, or e.g. "<stdin>"); callers print it with formatProblems. */
 export function parsePipelineJobYaml(text: string, source: string, overrides: string[] = []): LoadResult {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter });
+  // logLevel 'error': yaml's warnings (e.g. a mapping used as a key) would go to the process's
+  // warning stream, outside the problem list; the schema reports such a key as an unknown field.
+  const doc = parseDocument(text, { lineCounter: counter, logLevel: 'error' });
   if (doc.errors.length > 0) return { ok: false, problems: yamlProblems(doc) };
   let input: unknown;
   try {
