@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { loadPipelineJobFile } from '../../trainer/src/api/load.ts';
 import { printBackendsSection } from './backends-section.ts';
 import { formatCheckpointBench, runCheckpointBench } from './checkpoint-bench.ts';
+import { formatFuzzBench, runFuzzBench } from './fuzz-bench.ts';
 import { formatRecoveryBench, runRecoveryBench } from './recovery-bench.ts';
 import { formatPipelineBench, runPipelineBench } from './pipeline-bench.ts';
 import { formatTransportBench, runTransportBench } from './transport-bench.ts';
@@ -43,6 +44,12 @@ async function main(): Promise<void> {
     console.log('## Recovery time (examples/mnist-mlp.yaml, checkpoint every 10 steps)\n');
     const overrides = ['spec.checkpoint.path=checkpoints', 'spec.checkpoint.everySteps=10', 'spec.failurePolicy.maxRestarts=3', 'spec.training.logEverySteps=1', 'spec.training.backend=wasm'];
     console.log(formatRecoveryBench(await runRecoveryBench(EXAMPLE, overrides)) + '\n');
+  }
+  if (wanted('fuzz')) {
+    console.log('## Fuzzing: hostile frames against a live stage link (seeded; replay with PIPETRAIN_FUZZ_SEED)\n');
+    const rows = await runFuzzBench();
+    console.log(formatFuzzBench(rows) + '\n');
+    if (rows.some((row) => row.failures.length > 0)) process.exitCode = 1;
   }
   if (wanted('nodeloss')) {
     await clusterBench('Node loss on the test control plane (operator, tiny job, 3 stages)', async () => {

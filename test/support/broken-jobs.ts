@@ -65,6 +65,8 @@ export const broken: BrokenJob[] = [
   { name: 'warm-up longer than training', yaml: jobYaml({ 'spec.training.learningRateSchedule': { type: 'warmupCosine', warmupSteps: 500 } }), expect: 'spec.training.learningRateSchedule.warmupSteps: must be <= spec.training.steps (100) for warmupCosine, got 500' },
   { name: 'mnist with the wrong input size', yaml: jobYaml({ 'spec.model.inputShape': [100] }), expect: 'spec.model.inputShape: mnist samples have 784 pixels, e.g. [784] or [28, 28, 1]; got [100]' },
   { name: 'synthetic shape not matching the model', yaml: jobYaml({ 'spec.data.dataset': { type: 'synthetic', featureShape: [8], classes: 10 } }), expect: 'spec.data.dataset.featureShape: must equal spec.model.inputShape [784], got [8]' },
+  // A job-file fuzz case: it validated, then `train` failed on it.
+  { name: 'batch larger than the synthetic training samples', yaml: jobYaml({ 'spec.data.dataset': { type: 'synthetic', featureShape: [784], classes: 10, samples: 40 }, 'spec.data.validationSplit': 0.5 }), expect: 'spec.data.batchSize: must be <= the 20 training samples of the synthetic dataset (spec.data.dataset.samples 40 less the validation split), got 32' },
   // Bad --set overrides
   { name: '--set without a value', yaml: jobYaml(), overrides: ['spec.pipeline.stages'], expect: '--set spec.pipeline.stages: expected PATH=VALUE' },
   { name: '--set past the end of a list', yaml: jobYaml(), overrides: ['spec.model.layers[7].units=4'], expect: '--set spec.model.layers[7].units=4: index 7 is out of range: the list has 3 item(s)' },

@@ -53,3 +53,30 @@ void test('a problem in a --set field has no file position', () => {
   assert.equal(problem?.line, undefined);
   assert.match(problem?.message ?? '', /set with --set/);
 });
+
+void test('an alias bomb is a problem of the file, not a crash (a job-file fuzz case)', () => {
+  const bomb = `${jobYaml()}\nx0: &a0 [lol, lol]\n${Array.from({ length: 30 }, (_, k) => `x${k + 1}: &a${k + 1} [*a${k}, *a${k}]`).join('\n')}\n`;
+  const problems = problemsOf(bomb);
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!.message, /^invalid YAML: Excessive alias count .*; write the values out/);
+});
+
+void test('an unknown key with brackets, dots or control characters is quoted in the path (job-file fuzz cases)', () => {
+  const text = formatProblems(problemsOf(jobYaml({ 'spec.los[s': 1 }).replace('los[s', '"lo.s[s"') + '"\\0x": 1\n'), 'job.yaml');
+  assert.match(text, /job\.yaml:\d+:\d+: spec\["lo\.s\[s"\]: unknown field/);
+  assert.match(text, /job\.yaml:\d+:\d+: \["\\u0000x"\]: unknown field/);
+});
+
+void test('a mapping used as a key is an unknown field, not a Node warning on stderr (a job-file fuzz case)', async () => {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => void warnings.push(warning.message);
+  process.on('warning', onWarning);
+  try {
+    const text = formatProblems(problemsOf(`${jobYaml()}? [a, b]\n: 1\n`), 'job.yaml');
+    assert.match(text, /job\.yaml:\d+:\d+: \["\[ a, b \]"\]: unknown field/);
+    await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on a later tick
+  } finally {
+    process.off('warning', onWarning);
+  }
+  assert.deepEqual(warnings, []);
+});

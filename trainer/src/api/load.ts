@@ -13,14 +13,26 @@ export type { Problem } from './problems.ts';
 export { formatProblems } from './problems.ts';
 export { applyOverrides, OverrideError } from './overrides.ts';
 
+/** Aliases a job file may expand (yaml's own default): a real job needs few, an alias bomb many. */
+const MAX_ALIAS_COUNT = 100;
+
 export type LoadResult = { ok: true; job: PipelineJob } | { ok: false; problems: Problem[] };
 
 /** Validates YAML text; `source` names it (a file path, or e.g. "<stdin>"); callers print it with formatProblems. */
 export function parsePipelineJobYaml(text: string, source: string, overrides: string[] = []): LoadResult {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter });
+  // logLevel 'error': yaml's warnings (e.g. a mapping used as a key) would go to the process's
+  // warning stream, outside the problem list; the schema reports such a key as an unknown field.
+  const doc = parseDocument(text, { lineCounter: counter, logLevel: 'error' });
   if (doc.errors.length > 0) return { ok: false, problems: yamlProblems(doc) };
-  let input: unknown = doc.toJS();
+  let input: unknown;
+  try {
+    input = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // yaml refuses alias bombs (a few lines expanding to gigabytes) by throwing; that is the file's
+    // fault, not ours (found by test/fuzz/job-fuzz.test.ts: validate crashed with a stack trace).
+    return { ok: false, problems: [{ path: '', message: `invalid YAML: ${(error as Error).message}; write the values out instead of using so many aliases` }] };
+  }
   if (input === null || input === undefined) {
     if (overrides.length === 0) return { ok: false, problems: [{ path: '', message: `${source} is empty; expected a PipelineJob` }] };
     input = {};

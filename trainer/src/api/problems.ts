@@ -22,11 +22,19 @@ export function problemAt(segments: PropertyKey[], message: string): LocatedProb
   return { segments, path: formatPath(segments), message };
 }
 
-/** ['spec', 'model', 'layers', 1, 'units'] → 'spec.model.layers[1].units'. */
+/** Keys printed as they are; any other key is quoted, so a path stays readable and unambiguous. */
+const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
+
+/**
+ * ['spec', 'model', 'layers', 1, 'units'] → 'spec.model.layers[1].units'. A key with other
+ * characters is quoted: ['spec', 'lo[ss'] → 'spec["lo[ss"]' (the job-file fuzzer found paths such
+ * as 'spec.model.los[s' and a NUL byte printed raw).
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   let text = '';
   for (const segment of path) {
     if (typeof segment === 'number') text += `[${segment}]`;
+    else if (!PLAIN_KEY.test(String(segment))) text += `[${JSON.stringify(String(segment))}]`;
     else text += text === '' ? String(segment) : `.${String(segment)}`;
   }
   return text;

@@ -9,7 +9,7 @@ export const BATCH_NORMALIZATION_MESSAGE =
   'batchNormalization is not supported: it is not exact under micro-batching (statistics computed per micro-batch differ from full-batch statistics, so the pipeline would not compute what single-process training computes); use layerNormalization instead';
 
 export function checkSemantics(job: PipelineJob): LocatedProblem[] {
-  return [...checkPipeline(job), ...checkTraining(job), ...checkCheckpoint(job), ...checkModel(job)];
+  return [...checkPipeline(job), ...checkData(job), ...checkTraining(job), ...checkCheckpoint(job), ...checkModel(job)];
 }
 
 function checkPipeline(job: PipelineJob): LocatedProblem[] {
@@ -33,6 +33,21 @@ function checkPipeline(job: PipelineJob): LocatedProblem[] {
     );
   }
   return problems;
+}
+
+/**
+ * A synthetic dataset's size is in the spec, so a batch larger than its training part is known
+ * here; before, such a job validated and `train` then failed on it (found by test/fuzz/job-fuzz.test.ts).
+ * The split is the one splitDataset makes: floor(samples x validationSplit) samples for validation.
+ */
+function checkData(job: PipelineJob): LocatedProblem[] {
+  const { dataset, batchSize, validationSplit } = job.spec.data;
+  if (dataset.type !== 'synthetic') return [];
+  const trainSamples = dataset.samples - Math.floor(dataset.samples * validationSplit);
+  if (batchSize <= trainSamples) return [];
+  return [
+    problemAt(['spec', 'data', 'batchSize'], `must be <= the ${trainSamples} training samples of the synthetic dataset (spec.data.dataset.samples ${dataset.samples} less the validation split), got ${batchSize}`),
+  ];
 }
 
 function checkTraining(job: PipelineJob): LocatedProblem[] {

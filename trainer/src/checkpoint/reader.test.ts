@@ -116,7 +116,7 @@ void test('a checkpoint of another model is refused with a clear message', async
   await writeCheckpoint(dir, 10, [2, 3]);
   await assert.rejects(loadLatestCommitted(dir, { layers: [0], specHash: 'b'.repeat(64) }), {
     name: 'CheckpointMismatchError',
-    message: `checkpoint step 10 in ${dir} was written for a different model (spec sha256 aaaaaaaaaaaa…, this job's is bbbbbbbbbbbb…); start fresh or use another checkpoint path`,
+    message: `checkpoint step 10 in ${dir} was written for a different run: its model, data or training settings differ (spec sha256 aaaaaaaaaaaa…, this job's is bbbbbbbbbbbb…); start fresh or use another checkpoint path`,
   });
   await assert.rejects(loadLatestCommitted(dir, { layers: [4, 5, 6] }), (error: unknown) => {
     assert.ok(error instanceof CheckpointMismatchError);

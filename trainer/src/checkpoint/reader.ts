@@ -9,7 +9,7 @@ import type { LayerState, LoadedCheckpoint, Log } from './types.ts';
 import { verifyCommitted } from './verify.ts';
 import { CommitRecordSchema, readJsonFile } from './manifest.ts';
 
-/** Thrown when the newest valid checkpoint belongs to a different model (another specHash or layer count). */
+/** Thrown when the newest valid checkpoint belongs to a different run (another specHash or layer count). */
 export class CheckpointMismatchError extends Error {
   override readonly name = 'CheckpointMismatchError';
 }
@@ -45,7 +45,7 @@ export async function loadLatestCommitted(dir: string, options: LoadOptions): Pr
       const layerCount = first.partition.reduce((a, b) => a + b, 0);
       if (options.specHash !== undefined && first.specHash !== options.specHash) {
         throw new CheckpointMismatchError(
-          `checkpoint step ${step} in ${dir} was written for a different model (spec sha256 ${first.specHash.slice(0, 12)}…, this job's is ${options.specHash.slice(0, 12)}…); ` +
+          `checkpoint step ${step} in ${dir} was written for a different run: its model, data or training settings differ (spec sha256 ${first.specHash.slice(0, 12)}…, this job's is ${options.specHash.slice(0, 12)}…); ` +
             'start fresh or use another checkpoint path',
         );
       }

@@ -44,7 +44,7 @@ export interface StageSnapshot {
   data: DataPosition;
   backend: string;
   seed: number;
-  /** sha256 (hex) of the model spec, to refuse loading into a different model. */
+  /** sha256 (hex) of what defines the run (model, data, training), to refuse loading into another run. */
   specHash: string;
 }
 

@@ -27,17 +27,25 @@ export interface CheckpointingOptions {
   onWritten?(result: WriteResult): void;
 }
 
-/** Identifies the model a checkpoint belongs to: layers, input, loss, seed and optimizer kind. */
-export function modelSpecHash(job: PipelineJob): string {
-  const { model, training } = job.spec;
-  return createHash('sha256').update(JSON.stringify({ model, seed: training.seed, optimizer: training.optimizer.type })).digest('hex');
+/**
+ * Identifies the run a checkpoint belongs to: what the operator's update rules call immutable
+ * (model, data, training, micro-batches; api/crd-rules.ts), less what does not change a weight
+ * (the backend, which only warns, and the log cadence). It used to cover only the model, seed and
+ * optimizer kind, so a job with other data or another learning rate resumed from a checkpoint
+ * of another job and ended with weights no uninterrupted run gives (the checkpoint fuzzer's
+ * swap between jobs).
+ */
+export function runSpecHash(job: PipelineJob): string {
+  const { model, data, training, pipeline } = job.spec;
+  const { backend: _backend, logEverySteps: _logEverySteps, ...trajectory } = training;
+  return createHash('sha256').update(JSON.stringify({ model, data, training: trajectory, microBatches: pipeline.microBatches })).digest('hex');
 }
 
 export function createStageCheckpointing(options: CheckpointingOptions): StageCheckpointing {
   const { dir, job, session, log } = options;
   const everySteps = job.spec.checkpoint?.everySteps ?? Number.POSITIVE_INFINITY;
   const writer = new CheckpointWriter(dir, { log, autoCommit: true, keep: job.spec.checkpoint?.keep });
-  const specHash = modelSpecHash(job);
+  const specHash = runSpecHash(job);
   let lastSaved = 0;
   // Writes run in order (the writer queues them), so waiting for the last one waits for all.
   let lastWrite: Promise<void> = Promise.resolve();

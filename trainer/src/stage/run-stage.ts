@@ -9,6 +9,7 @@ import { DataError, type SplitDataset } from '../data/dataset.ts';
 import { loadJobData } from '../data/load.ts';
 import { createCheckpointMetrics, createStageMetrics, startMetricsServer, type MetricsServer, type StageMetrics } from '../metrics/index.ts';
 import { BackendUnavailableError, describeBackend, initBackend } from '../tf/backend.ts';
+import { PeerFrameError } from '../train/expected-frames.ts';
 import { createStageSession, maxBoundaryBytes, trainStage, type StageSession } from '../train/stage-session.ts';
 import { connectLink, LinkClosedError, listenLink, type Link, type LinkServer } from '../transport/index.ts';
 import { createStageCheckpointing, type StageCheckpointing } from './checkpointing.ts';
@@ -235,7 +236,8 @@ function readEnvironment(): { config: StageConfig; token: string } {
 function exitCodeFor(error: unknown): number {
   // A backend missing from this machine or image does not come back when the stage restarts.
   if (error instanceof DataError || error instanceof RangeError || error instanceof CheckpointMismatchError || error instanceof BackendUnavailableError) return StageExit.InvalidJob;
-  if (error instanceof LinkClosedError) return StageExit.PeerLost;
+  // A neighbour that sent frames we cannot use is as lost as one whose link broke.
+  if (error instanceof LinkClosedError || error instanceof PeerFrameError) return StageExit.PeerLost;
   return StageExit.Failed;
 }
 

@@ -10,6 +10,7 @@ import { optimizerStep, type NormExchange } from './optimizer-step.ts';
 import type { Optimizer } from './optimizer.ts';
 import { readLossSum } from './read-back.ts';
 import { GradientAccumulator, type StageGradients, type StageModel } from './stage-model.ts';
+import { expectFrame, type FrameExpectation } from './expected-frames.ts';
 import { frameToTensor, tensorToFrame } from './tensor-frames.ts';
 
 export interface StageRuntime {
@@ -25,6 +26,8 @@ export interface StageRuntime {
   seed: number;
   clipNorm?: number;
   exchangeNorm: NormExchange;
+  /** What activations from upstream and gradients from downstream must look like. */
+  expected: { activation?: FrameExpectation; gradient?: FrameExpectation };
 }
 
 export interface StepTimes {
@@ -93,7 +96,7 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
       switch (action.kind) {
         case 'RECV_F': {
           const frame = await timed('idleSeconds', () => runtime.upstream!.receive(FrameKind.Activation, step, mb));
-          slots.inputs.set(mb, frameToTensor(frame));
+          slots.inputs.set(mb, frameToTensor(expectFrame(frame, runtime.expected.activation!, 'upstream')));
           break;
         }
         case 'F':
@@ -104,7 +107,7 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
           break;
         case 'RECV_B': {
           const frame = await timed('idleSeconds', () => runtime.downstream!.receive(FrameKind.Gradient, step, mb));
-          slots.downstreamGrads.set(mb, frameToTensor(frame));
+          slots.downstreamGrads.set(mb, frameToTensor(expectFrame(frame, runtime.expected.gradient!, 'downstream')));
           break;
         }
         case 'B':

@@ -3,6 +3,7 @@
 // stage 0 holds every stage's values in model order and sums them exactly as a single process
 // would. The resulting norm then travels downstream to every stage.
 import { FrameKind, type Link } from '../transport/index.ts';
+import { expectFrame } from './expected-frames.ts';
 import { globalNorm, type NormExchange } from './optimizer-step.ts';
 
 /** microBatch field of GradNorm frames: which way the frame travels. */
@@ -13,13 +14,13 @@ export function linkNormExchange(upstream: Link | undefined, downstream: Link | 
   return async (local, current) => {
     let sums = local;
     if (downstream) {
-      const fromBelow = await downstream.receive(FrameKind.GradNorm, current, SUMS_UPSTREAM);
+      const fromBelow = expectFrame(await downstream.receive(FrameKind.GradNorm, current, SUMS_UPSTREAM), { dtype: 'float64', shape: [undefined] }, 'downstream');
       sums = [...local, ...(fromBelow.data as Float64Array)];
     }
     let norm: number;
     if (upstream) {
       await upstream.send(float64Frame(current, SUMS_UPSTREAM, sums));
-      const fromAbove = await upstream.receive(FrameKind.GradNorm, current, NORM_DOWNSTREAM);
+      const fromAbove = expectFrame(await upstream.receive(FrameKind.GradNorm, current, NORM_DOWNSTREAM), { dtype: 'float64', shape: [1] }, 'upstream');
       norm = (fromAbove.data as Float64Array)[0]!;
     } else {
       norm = globalNorm(sums);

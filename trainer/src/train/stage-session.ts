@@ -10,6 +10,7 @@ import type { PipelineJobSpec } from '../api/schema.ts';
 import type { Link } from '../transport/index.ts';
 import type { WeightBytes } from './digest.ts';
 import { runStep, type StageRuntime, type StepResult } from './executor.ts';
+import type { FrameExpectation } from './expected-frames.ts';
 import { buildStage, outputClasses } from './job-model.ts';
 import { learningRateAt } from './lr-schedule.ts';
 import { linkNormExchange } from './norm-exchange.ts';
@@ -51,6 +52,7 @@ export function createStageSession(setup: StageSetup): StageSession {
     seed: spec.training.seed,
     clipNorm: spec.training.gradientClipNorm,
     exchangeNorm: linkNormExchange(upstream, downstream),
+    expected: boundaryExpectations(spec, range, plan.microBatchSize),
   };
   return {
     runtime,
@@ -63,6 +65,13 @@ export function createStageSession(setup: StageSetup): StageSession {
       model.weights.forEach((w) => w.variable.dispose());
     },
   };
+}
+
+/** Activations arrive as the previous stage's output, gradients as this stage's output: [micro-batch rows, ...per-sample shape]. */
+function boundaryExpectations(spec: PipelineJobSpec, range: StageRange, rows: number): StageRuntime['expected'] {
+  const { outputShapes } = inferLayerShapes(spec.model.inputShape, spec.model.layers);
+  const at = (layer: number): FrameExpectation => ({ dtype: 'float32', shape: [rows, ...outputShapes[layer]!] });
+  return { activation: range.from > 0 ? at(range.from - 1) : undefined, gradient: at(range.to - 1) };
 }
 
 /** Trains steps [from, to) and reports each finished step. */

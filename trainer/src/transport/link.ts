@@ -20,6 +20,17 @@ export const CloseCode = {
   TryAgainLater: 1013,
 } as const;
 
+/**
+ * The close code ws sends for each of its receiver errors that is not a plain protocol error
+ * (ws 8 receiver.js), so `closed` reports the code the peer was really told. Found by the link
+ * fuzzer: an invalid UTF-8 text and a length above 2^53 were reported as 1002.
+ */
+const WS_ERROR_CLOSE_CODES: Readonly<Record<string, number>> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: CloseCode.MessageTooBig,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: CloseCode.MessageTooBig,
+  WS_ERR_INVALID_UTF8: CloseCode.InvalidPayload,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: CloseCode.PolicyViolation,
+};
 /** How long close() waits for the peer's close frame before destroying the socket, ms. */
 const CLOSE_TIMEOUT_MS = 3000;
 /** Fallback poll while waiting for the send buffer to drain, ms (send callbacks normally wake us first). */
@@ -200,12 +211,7 @@ export class WsLink implements Link {
   private onError(error: Error & { code?: string }): void {
     // ws closes by itself after a receiver error (e.g. 1009 for a message above maxPayload) and
     // destroys the socket after a socket error; record why, so `closed` reports it.
-    const code =
-      error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
-        ? CloseCode.MessageTooBig
-        : error.code?.startsWith('WS_ERR_')
-          ? CloseCode.ProtocolError
-          : CloseCode.Abnormal;
+    const code = error.code === undefined ? CloseCode.Abnormal : (WS_ERROR_CLOSE_CODES[error.code] ?? (error.code.startsWith('WS_ERR_') ? CloseCode.ProtocolError : CloseCode.Abnormal));
     const byPeer = code === CloseCode.Abnormal;
     this.cause ??= { code, reason: truncateReason(error.message), byPeer };
     this.log('warn', 'Link failed', { code, reason: error.message, errorCode: error.code });
