@@ -120,7 +120,7 @@ before(async () => {
       if (step % 2 === 0) checkpoints.observeWrite({ ok: true, info: { step, stage, bytes: 123_456, seconds: 0.05, committed: true } });
       if (step % 5 === 4) checkpoints.observeWrite({ ok: false, error: 'disk full' });
     }
-    supervisor.restarted('exit');
+    supervisor.restarted('StageFailed');
     supervisor.recovered(1.5);
     supervisor.lostSteps(3);
     operator.reconciled('success', 0.02);
