@@ -10,7 +10,8 @@ import type { QueueHooks } from './machinery/queue.ts';
 /** One PipelineJob's labels on the per-job series (honorLabels keeps them over the scrape target's). */
 export type JobLabels = { namespace: string; job: string };
 
-export type ReconcileResult = 'success' | 'error' | 'requeue_after';
+/** `conflict`: a 409 on an update (the cache was behind), retried at once; not an error. */
+export type ReconcileResult = 'success' | 'error' | 'conflict' | 'requeue_after';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -63,7 +64,7 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
   if (options.collectDefault ?? true) collectDefaultMetrics({ register: registry });
 
   // Known label values start at 0 so the series exist before the first event.
-  for (const result of ['success', 'error', 'requeue_after'] as const) {
+  for (const result of ['success', 'error', 'conflict', 'requeue_after'] as const) {
     reconcileTotal.inc({ result }, 0);
     crReconcile.inc({ controller, result }, 0);
   }
