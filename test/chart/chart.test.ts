@@ -246,4 +246,5 @@ test('NOTES.txt tells the user what to do next', () => {
   assert.match(notes, /kubectl get pj -w/);
   assert.match(notes, /port-forward service\/\{\{ include "pipetrain.fullname" \. \}\}-metrics/);
   assert.match(notes, /kubectl apply --server-side/, 'how to upgrade the CRD');
+  assert.match(notes, /jsonpath='\{\.items\[0\]\.status\.podIP\}'\):\{\{ \.Values\.operator\.metricsPort \}\}\/metrics/, 'how to reach metrics without port-forward (the test cluster)');
 });
