@@ -2,6 +2,7 @@
 // so the pod builder, the reconcile steps, the tests and the docs use the same words.
 
 import { Conditions, Phases } from '../trainer/src/api/status-schema.ts';
+import { RESTART_REASONS, RestartReasons } from '../trainer/src/contract/index.ts';
 
 const GROUP = 'pipetrain.io';
 export const FIELD_MANAGER = 'pipetrain-operator';
@@ -26,6 +27,7 @@ export type Phase = (typeof Phases)[number];
 
 /** Reasons on conditions and events: one CamelCase word each. */
 export const Reasons = {
+  ...RestartReasons,
   ChildrenCreated: 'ChildrenCreated',
   PodsCreated: 'PodsCreated',
   StagesRunning: 'StagesRunning',
@@ -36,13 +38,6 @@ export const Reasons = {
   InvalidJob: 'InvalidJob',
   MaxRestartsReached: 'MaxRestartsReached',
   DeadlineExceeded: 'DeadlineExceeded',
-  StageFailed: 'StageFailed',
-  PeerLost: 'PeerLost',
-  PodDeleted: 'PodDeleted',
-  PodEvicted: 'PodEvicted',
-  NodeNotReady: 'NodeNotReady',
-  NodeLeaseExpired: 'NodeLeaseExpired',
-  NodeGone: 'NodeGone',
   RestartScheduled: 'RestartScheduled',
   Recovered: 'Recovered',
   Suspended: 'Suspended',
@@ -52,8 +47,8 @@ export const Reasons = {
   CreateFailed: 'CreateFailed',
 } as const;
 
-/** Every reason a gang restart is counted under (failure-policy.ts ranks them; metrics start them at 0). */
-export const RESTART_REASONS = [Reasons.NodeGone, Reasons.NodeNotReady, Reasons.NodeLeaseExpired, Reasons.StageFailed, Reasons.PodEvicted, Reasons.PodDeleted, Reasons.PeerLost] as const;
+/** Every reason a gang restart is counted under, by both runners (failure-policy.ts ranks them; metrics start them at 0). */
+export { RESTART_REASONS };
 
 /** Key of the token in the job's Secret. */
 export const TOKEN_KEY = 'token';

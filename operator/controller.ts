@@ -10,9 +10,10 @@ import { Labels, NODE_LEASE_NAMESPACE } from './constants.ts';
 import { Watched } from './machinery/informers.ts';
 import type { PipelineJobObject } from './policy/job.ts';
 import { childActions, eventRecorder, writeStatus, type Apis } from './k8s-actions.ts';
-import { errorMessage, isConflict } from './machinery/k8s-errors.ts';
+import { errorMessage } from './machinery/k8s-errors.ts';
 import { MANAGED_PODS_SELECTOR } from './children/labels.ts';
 import type { Logger } from './machinery/log.ts';
+import { failedReconcile, logEvent } from './reconcile-outcome.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { jobKey, splitKey } from './children/names.ts';
 import { ProgressPoller } from './policy/progress-poller.ts';
@@ -175,7 +176,7 @@ export class Controller {
       }
       // Events only after the status write: a retried reconcile never repeats them.
       for (const event of draft.events) {
-        log.info(event.message, { reason: event.reason, type: event.type });
+        logEvent(log, event);
         await this.recordEvent(object, event).catch((error: unknown) => log.error('Failed to record Event', { error: errorMessage(error) }));
       }
       this.options.metrics.observed({ namespace, job: name }, draft.observations);
@@ -183,10 +184,9 @@ export class Controller {
       if (draft.requeueAfterMs !== undefined) queue.addAfter(key, draft.requeueAfterMs);
       this.options.metrics.reconciled(draft.requeueAfterMs !== undefined ? 'requeue_after' : 'success', (performance.now() - started) / 1000);
     } catch (error) {
-      // A Conflict means our cache was behind: retry soon, it is not worth an error line.
-      if (!isConflict(error)) log.error('Reconcile failed', { error: errorMessage(error), retries: queue.retries(key) });
+      const result = failedReconcile(log, error, queue.retries(key));
       queue.addRateLimited(key);
-      this.options.metrics.reconciled('error', (performance.now() - started) / 1000);
+      this.options.metrics.reconciled(result, (performance.now() - started) / 1000);
     } finally {
       this.countPhases();
     }

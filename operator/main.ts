@@ -92,6 +92,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
       onStartedLeading: () => lead(true),
       onStoppedLeading: () => lead(false),
       log: (message, fields) => log.info(message, fields),
+      warn: (message, fields) => log.warn(message, fields),
     });
     elector.start();
   } else lead(true);

@@ -1,6 +1,7 @@
 // Operator metrics: pipetrain_operator_* for the job domain, and controller-runtime's names for the
 // reconcile loop and work queue so existing dashboards work (shared/notes/ecosystem.md §2).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RECOVERY_BUCKETS } from '../trainer/src/contract/index.ts';
 import { CONTROLLER_NAME, Phases, RESTART_REASONS } from './constants.ts';
 import type { Observations } from './policy/draft.ts';
 import { jobKey } from './children/names.ts';
@@ -9,10 +10,10 @@ import type { QueueHooks } from './machinery/queue.ts';
 /** One PipelineJob's labels on the per-job series (honorLabels keeps them over the scrape target's). */
 export type JobLabels = { namespace: string; job: string };
 
-export type ReconcileResult = 'success' | 'error' | 'requeue_after';
+/** `conflict`: a 409 on an update (the cache was behind), retried at once; not an error. */
+export type ReconcileResult = 'success' | 'error' | 'conflict' | 'requeue_after';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-const RECOVERY_BUCKETS = [0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 120, 300, 600];
 
 export function createOperatorMetrics(options: { collectDefault?: boolean } = {}) {
   const registry = new Registry();
@@ -22,15 +23,15 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
   const reconcileDuration = new Histogram({ name: 'pipetrain_operator_reconcile_duration_seconds', help: 'Time one PipelineJob reconcile took.', buckets: DURATION_BUCKETS, registers });
   const jobs = new Gauge({ name: 'pipetrain_operator_jobs', help: 'PipelineJobs by phase.', labelNames: ['phase'], registers });
   const restarts = new Counter({ name: 'pipetrain_operator_restarts_total', help: 'Gang restarts of PipelineJobs by failure reason.', labelNames: ['reason'], registers });
-  const detection = new Histogram({ name: 'pipetrain_operator_failure_detection_seconds', help: 'Time from a stage failure (exit, last node heartbeat) to the operator noticing it, where known.', buckets: RECOVERY_BUCKETS, registers });
-  const recovery = new Histogram({ name: 'pipetrain_operator_recovery_seconds', help: 'Time from noticing a failure to all stages of the next attempt running.', buckets: RECOVERY_BUCKETS, registers });
+  const detection = new Histogram({ name: 'pipetrain_operator_failure_detection_seconds', help: 'Time from a stage failure (exit, last node heartbeat) to the operator noticing it, where known.', buckets: [...RECOVERY_BUCKETS], registers });
+  const recovery = new Histogram({ name: 'pipetrain_operator_recovery_seconds', help: 'Time from noticing a failure to all stages of the next attempt running.', buckets: [...RECOVERY_BUCKETS], registers });
   // Per job, under the names and labels the local supervisor uses, so the Job dashboard reads the
   // same series from a cluster as from `pipetrain train` (see docs/metrics.md).
   const jobLabels = ['namespace', 'job'];
   const jobRestarts = new Counter({ name: 'pipetrain_restarts_total', help: 'Pipeline restarts from the last committed checkpoint, by cause.', labelNames: [...jobLabels, 'reason'], registers });
   const jobLostSteps = new Counter({ name: 'pipetrain_lost_steps_total', help: 'Steps computed again after restarts (done before the failure, after the resumed checkpoint).', labelNames: jobLabels, registers });
-  const jobDetection = new Histogram({ name: 'pipetrain_failure_detection_seconds', help: 'From a stage failure (exit, last node heartbeat) to the operator noticing it, where known.', labelNames: jobLabels, buckets: RECOVERY_BUCKETS, registers });
-  const jobRecovery = new Histogram({ name: 'pipetrain_recovery_duration_seconds', help: 'From a detected failure to the first step completed after the resume.', labelNames: jobLabels, buckets: RECOVERY_BUCKETS, registers });
+  const jobDetection = new Histogram({ name: 'pipetrain_failure_detection_seconds', help: 'From a stage failure (exit, last node heartbeat) to the operator noticing it, where known.', labelNames: jobLabels, buckets: [...RECOVERY_BUCKETS], registers });
+  const jobRecovery = new Histogram({ name: 'pipetrain_recovery_duration_seconds', help: 'From a detected failure to the first step completed after the resume.', labelNames: jobLabels, buckets: [...RECOVERY_BUCKETS], registers });
   // Jobs with series. A job's series start at 0 on its first reconcile, so that rate() and
   // increase() see its first restart (a series born at 1 shows no increase).
   const tracked = new Map<string, JobLabels>();
@@ -63,7 +64,7 @@ export function createOperatorMetrics(options: { collectDefault?: boolean } = {}
   if (options.collectDefault ?? true) collectDefaultMetrics({ register: registry });
 
   // Known label values start at 0 so the series exist before the first event.
-  for (const result of ['success', 'error', 'requeue_after'] as const) {
+  for (const result of ['success', 'error', 'conflict', 'requeue_after'] as const) {
     reconcileTotal.inc({ result }, 0);
     crReconcile.inc({ controller, result }, 0);
   }

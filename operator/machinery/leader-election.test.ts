@@ -110,3 +110,34 @@ test('a leader that cannot renew for the renew deadline stops leading', async ()
 test('lease times are MicroTime: six fractional digits', () => {
   assert.equal(microTime(Date.UTC(2026, 10, 29, 8, 41, 2, 123)), '2026-11-29T08:41:02.123000Z');
 });
+
+test('a leader whose Lease release is forbidden (403: RBAC gone first) logs a warning; a deleted Lease is no problem', async () => {
+  for (const [code, expected] of [[403, 'warn Failed to release Lease'], [404, 'info Lease already deleted; nothing to release']] as const) {
+    const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
+    const store = fakeLeaseStore();
+    const lines: string[] = [];
+    const refuse = { on: false };
+    const refusing: LeaseClient = { ...store.client, get: () => (refuse.on ? Promise.reject(Object.assign(new Error('refused'), { code })) : store.client.get()) };
+    const elector = new LeaderElector({
+      client: refusing,
+      identity: 'a',
+      name: 'pipetrain-operator',
+      namespace: 'sys',
+      clock,
+      onStartedLeading: () => undefined,
+      onStoppedLeading: () => undefined,
+      log: (message) => lines.push(`info ${message}`),
+      warn: (message, fields) => lines.push(`warn ${message} ${String(fields?.hint)}`),
+    });
+    elector.start();
+    await run(clock, 500);
+    assert.equal(elector.isLeader(), true);
+    lines.length = 0;
+    refuse.on = true;
+    await elector.stop();
+    const release = lines.filter((l) => !l.startsWith('info Lost leadership'));
+    assert.equal(release.length, 1, lines.join('\n'));
+    assert.ok(release[0]?.startsWith(expected), release[0]);
+    if (code === 403) assert.match(release[0] ?? '', /lost its RBAC/);
+  }
+});

@@ -5,7 +5,7 @@
 // between replicas does not matter.
 import type * as k8s from '@kubernetes/client-node';
 import { realClock, type Clock } from './clock.ts';
-import { isConflict, isNotFound } from './k8s-errors.ts';
+import { errorMessage, isConflict, isNotFound, statusCode } from './k8s-errors.ts';
 
 /** The Lease calls the elector needs (CoordinationV1Api in production, a fake in tests). */
 export interface LeaseClient {
@@ -26,6 +26,8 @@ export interface LeaderElectionOptions {
   onStartedLeading(): void;
   onStoppedLeading(): void;
   log?(message: string, fields?: Record<string, unknown>): void;
+  /** Problems worth a look that the elector survives, e.g. a Lease it could not release. */
+  warn?(message: string, fields?: Record<string, unknown>): void;
 }
 
 export class LeaderElector {
@@ -71,8 +73,23 @@ export class LeaderElector {
         await this.options.client.replace({ ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1 } });
       }
     } catch (error) {
-      this.options.log?.('Failed to release Lease', { error: String(error) });
+      this.releaseFailed(error);
     }
+  }
+
+  /**
+   * A Lease already deleted (helm uninstall deletes the chart's Lease) needs no release. Anything
+   * else leaves the Lease held until it expires, so the next leader waits for it: a warning. A 403
+   * means the operator's RBAC went before the operator stopped.
+   */
+  private releaseFailed(error: unknown): void {
+    const lease = `${this.options.namespace}/${this.options.name}`;
+    if (isNotFound(error)) {
+      this.options.log?.('Lease already deleted; nothing to release', { lease });
+      return;
+    }
+    const hint = statusCode(error) === 403 ? 'the operator lost its RBAC before it stopped; the Lease expires by itself' : 'the Lease expires by itself';
+    (this.options.warn ?? this.options.log)?.('Failed to release Lease', { lease, error: errorMessage(error), hint });
   }
 
   /** One attempt to acquire or renew; exported for tests through `tick`. */

@@ -6,6 +6,8 @@ export type Fields = Record<string, unknown>;
 
 export interface Logger {
   info(message: string, fields?: Fields): void;
+  /** Something a user should look at that the operator handles itself (Warning events, refused cleanups). */
+  warn(message: string, fields?: Fields): void;
   error(message: string, fields?: Fields): void;
   with(fields: Fields): Logger;
 }
@@ -22,6 +24,7 @@ export function createLogger(format: LogFormat = 'json', sink: (line: string) =>
   };
   return {
     info: (message, fields) => write('info', message, fields),
+    warn: (message, fields) => write('warn', message, fields),
     error: (message, fields) => write('error', message, fields),
     with: (fields) => createLogger(format, sink, { ...base, ...fields }),
   };

@@ -2,7 +2,7 @@
 // pipeline, so the answer is a single Failure (the most telling one) or none. Pure: pods, node
 // verdicts and the time in, a decision out.
 import type * as k8s from '@kubernetes/client-node';
-import { StageExit } from '../../trainer/src/contract/index.ts';
+import { isPermanentExit, restartDelaySeconds, StageExit } from '../../trainer/src/contract/index.ts';
 import { Reasons, type RESTART_REASONS } from '../constants.ts';
 import type { NodeVerdict } from './node-health.ts';
 import { containerStatus, exitCodeOf, finishedAt, hasStarted, podState } from './pod-state.ts';
@@ -24,8 +24,6 @@ export interface Failure {
 
 /** Container waiting reasons no retry can fix. */
 const PERMANENT_WAITING = new Set(['InvalidImageName', 'ErrImageNeverPull']);
-/** Shell exit codes: command not executable / not found: the image cannot run the stage. */
-const PERMANENT_EXIT = new Set<number>([StageExit.InvalidJob, 126, 127]);
 
 // Lower = more telling. A neighbour's "peer lost" is a symptom; the dead peer is the cause.
 const RANK: Record<'permanent' | (typeof RESTART_REASONS)[number], number> = {
@@ -34,6 +32,7 @@ const RANK: Record<'permanent' | (typeof RESTART_REASONS)[number], number> = {
   [Reasons.NodeNotReady]: 1,
   [Reasons.NodeLeaseExpired]: 1,
   [Reasons.StageFailed]: 2,
+  [Reasons.StageStalled]: 2,
   [Reasons.PodEvicted]: 3,
   [Reasons.PodDeleted]: 3,
   [Reasons.PeerLost]: 4,
@@ -68,7 +67,7 @@ function podFailure(pod: k8s.V1Pod | undefined, stage: number, anyStarted: boole
     const exitCode = exitCodeOf(pod);
     const base = { stage, pod: name, node, exitCode, failedAt: finishedAt(pod) };
     if (pod.status?.reason === 'Evicted') return { ...base, reason: Reasons.PodEvicted, message: `stage ${stage} pod was evicted: ${pod.status.message ?? ''}`.trim(), permanent: false, avoidNode: true };
-    if (exitCode !== undefined && PERMANENT_EXIT.has(exitCode)) {
+    if (isPermanentExit(exitCode)) {
       const why = exitCode === StageExit.InvalidJob ? 'the stage reported an invalid job' : 'the image cannot run the stage command';
       return { ...base, reason: Reasons.InvalidJob, message: `stage ${stage} exited with code ${exitCode}: ${why}${terminationText(pod)}`, permanent: true };
     }
@@ -92,7 +91,7 @@ function terminationText(pod: k8s.V1Pod): string {
   return message ? `: ${message.split('\n').slice(-3).join(' | ').slice(0, 300)}` : '';
 }
 
-/** Back-off before the n-th restart (n >= 1): 1 s, 2 s, 4 s ... capped at 60 s. */
+/** Back-off before the n-th restart (n >= 1), the curve of trainer/src/contract/restart-policy.ts. */
 export function restartDelayMs(restarts: number): number {
-  return Math.min(60_000, 1000 * 2 ** Math.max(0, restarts - 1));
+  return restartDelaySeconds(restarts) * 1000;
 }

@@ -2,6 +2,7 @@
 // its node is gone), the next attempt starts after a back-off and avoids the failed node. Permanent
 // failures and spent maxRestarts fail the job instead.
 import type * as k8s from '@kubernetes/client-node';
+import { maxRestartsOf } from '../../trainer/src/contract/index.ts';
 import { Conditions, Labels, Reasons } from '../constants.ts';
 import { deletePods, type JobContext } from './context.ts';
 import { detectFailure, restartDelayMs } from './failure-policy.ts';
@@ -85,7 +86,7 @@ export async function handleFailure(ctx: JobContext): Promise<boolean> {
     return true;
   }
   const restarts = draft.status.restarts ?? 0;
-  const maxRestarts = ctx.job.spec.failurePolicy?.maxRestarts ?? 3;
+  const maxRestarts = maxRestartsOf(ctx.job.spec.failurePolicy);
   if (restarts >= maxRestarts) {
     await fail(ctx, Reasons.MaxRestartsReached, `${failure.message}; maxRestarts (${maxRestarts}) reached`);
     return true;

@@ -56,7 +56,7 @@ test('the chart ships the generated CRD unchanged (`npm run generate:crd` writes
 
 test('default values render the operator, its ServiceAccount, RBAC and metrics Service, and nothing optional', async () => {
   const objects = await render();
-  assert.deepEqual(kinds(objects), ['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Service', 'ServiceAccount']);
+  assert.deepEqual(kinds(objects), ['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Lease', 'Service', 'ServiceAccount']);
   for (const o of objects.filter((x) => x.kind !== 'CustomResourceDefinition')) assertStandardLabels(o);
 
   const deployment = one(objects, 'Deployment');
@@ -114,7 +114,7 @@ test('every optional part on: monitors, rules, dashboards and NetworkPolicies wi
   const objects = await render({ values: [ALL_ON_VALUES] });
   assert.deepEqual(kinds(objects), [
     'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'CustomResourceDefinition', 'Deployment',
-    'NetworkPolicy', 'NetworkPolicy', 'PodMonitor', 'PrometheusRule', 'Service', 'ServiceAccount', 'ServiceMonitor',
+    'Lease', 'NetworkPolicy', 'NetworkPolicy', 'PodMonitor', 'PrometheusRule', 'Service', 'ServiceAccount', 'ServiceMonitor',
   ]);
   for (const o of objects.filter((x) => x.kind !== 'CustomResourceDefinition')) assertStandardLabels(o);
   for (const o of objects.filter((x) => ['ServiceMonitor', 'PodMonitor', 'PrometheusRule', 'ConfigMap'].includes(x.kind))) {
@@ -229,6 +229,16 @@ test('values.yaml has a comment above every value', () => {
   assert.deepEqual(Object.keys(values).sort(), Object.keys(schema.properties).sort());
 });
 
+test('the release owns the leader Lease the operator elects with, so helm uninstall deletes it', async () => {
+  const lease = one(await render(), 'Lease');
+  assert.equal(lease.metadata.name, 'pipetrain-operator', 'the name operator/main.ts elects with');
+  const args = (podSpecOf(one(await render(), 'Deployment')).spec.containers[0] as { args: string[] }).args;
+  assert.ok(args.includes(`--lease-namespace=${lease.metadata.namespace}`), args.join(' '));
+  const scoped = one(await render({ set: ['operator.watchNamespace=team-a'] }), 'Lease');
+  assert.equal(scoped.metadata.namespace, 'team-a', 'a namespace-scoped operator keeps its Lease in the watched namespace');
+  assert.deepEqual(kinds(await render({ set: ['operator.leaderElection=false'] })).filter((k) => k === 'Lease'), []);
+});
+
 test('NOTES.txt tells the user what to do next', () => {
   // `helm install --dry-run` needs a reachable cluster to print NOTES, so the template itself is checked.
   const notes = readFileSync(join(CHART_DIR, 'templates/NOTES.txt'), 'utf8');
@@ -236,4 +246,5 @@ test('NOTES.txt tells the user what to do next', () => {
   assert.match(notes, /kubectl get pj -w/);
   assert.match(notes, /port-forward service\/\{\{ include "pipetrain.fullname" \. \}\}-metrics/);
   assert.match(notes, /kubectl apply --server-side/, 'how to upgrade the CRD');
+  assert.match(notes, /jsonpath='\{\.items\[0\]\.status\.podIP\}'\):\{\{ \.Values\.operator\.metricsPort \}\}\/metrics/, 'how to reach metrics without port-forward (the test cluster)');
 });

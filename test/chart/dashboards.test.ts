@@ -132,7 +132,7 @@ before(async () => {
       }
       if (step % 5 === 4) checkpoints.observeWrite({ ok: false, error: 'disk full' });
     }
-    supervisor.restarted('exit');
+    supervisor.restarted('StageFailed');
     supervisor.recovered(1.5);
     supervisor.lostSteps(3);
     operator.reconciled('success', 0.02);

@@ -216,6 +216,8 @@ cluster.test(
       await assert.rejects(rbac.readClusterRoleBinding({ name: `${FULLNAME}-operator` }), (e: unknown) => statusCode(e) === 404);
       await assert.rejects(client.core.readNamespacedServiceAccount({ name: FULLNAME, namespace }), (e: unknown) => statusCode(e) === 404);
       await assert.rejects(client.core.readNamespacedService({ name: `${FULLNAME}-metrics`, namespace }), (e: unknown) => statusCode(e) === 404);
+      // The release owned the leader Lease: it goes too, after the operator stopped (no 403 left it held).
+      await waitFor('the leader Lease deleted', async () => (await client.kc.makeApiClient(k8sRuntime.CoordinationV1Api).readNamespacedLease({ name: 'pipetrain-operator', namespace }).then(() => false, (e: unknown) => statusCode(e) === 404)), 30_000);
       await waitFor('operator pods gone', async () => (await client.core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/instance=${RELEASE}` })).items.length === 0, 60_000);
       assert.match(await client.kubectl(['get', 'crd', 'pipelinejobs.pipetrain.io', '-o', 'name']), /pipelinejobs\.pipetrain\.io/);
       assert.equal((await getJob(client, namespace, JOB)).status?.phase, 'Succeeded', 'the PipelineJob stays');

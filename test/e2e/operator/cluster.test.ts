@@ -79,13 +79,13 @@ cluster.test('the API server rejects broken jobs with the field and the reason (
     await assert.rejects(created, (error: { body?: string }) => (assert.match(statusMessage(error), expected, name), true));
   }
   assert.equal((await api.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL, namespace }) as { items: unknown[] }).items.length, 0, 'nothing was stored');
-  // A crossentropy loss on a last layer without softmax: only the model checks see that.
-  await createJob(client, namespace, tinyJob('linear', (s) => (((s.model as { layers: Record<string, unknown>[] }).layers.at(-1) as Record<string, unknown>).activation = 'linear')));
-  const job = await waitForJob(client, namespace, 'linear', 'Failed', (j) => j.status?.phase === 'Failed');
+  // A conv2d layer on a rank-1 input: only shape inference (the operator's model checks) sees that.
+  await createJob(client, namespace, tinyJob('flat', (s) => (s.model as { layers: Record<string, unknown>[] }).layers.unshift({ type: 'conv2d', filters: 2, kernelSize: 3 }, { type: 'flatten' })));
+  const job = await waitForJob(client, namespace, 'flat', 'Failed', (j) => j.status?.phase === 'Failed');
   const failed = job.status?.conditions?.find((c) => c.type === 'Failed');
   assert.equal(failed?.reason, 'InvalidSpec');
-  assert.match(failed?.message ?? '', /must apply softmax/);
-  assert.equal((await stagePods(client, namespace, 'linear')).length, 0);
+  assert.match(failed?.message ?? '', /conv2d needs a rank-3 input/);
+  assert.equal((await stagePods(client, namespace, 'flat')).length, 0);
 });
 
 cluster.test('update rules: what defines the run is immutable, the pod layout changes only while suspended, suspend and deadlines any time', async ({ client, namespace }) => {

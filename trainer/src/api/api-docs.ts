@@ -1,6 +1,6 @@
 // docs/api.md: the PipelineJob reference, one table per object, rendered from the same JSON Schema
 // as the CRD (before unions are merged, so each layer and dataset type gets its own table).
-import { ALWAYS_CHANGEABLE, CHANGEABLE_WHILE_SUSPENDED, IMMUTABLE } from './crd-rules.ts';
+import { ALWAYS_CHANGEABLE, CHANGEABLE_WHILE_SUSPENDED, IMMUTABLE, OPERATOR_ONLY_CHECKS } from './crd-rules.ts';
 import { pipelineJobJsonSchema, type JsonSchema } from './json-schema.ts';
 import { API_GROUP, API_VERSION, KIND, SHORT_NAME } from './schema.ts';
 
@@ -22,7 +22,10 @@ export function renderApiDocs(): string {
     'Defaults are filled in when a job is loaded. Besides the per-field rules below, `validate` checks that fields agree: stages <= layers,',
     'partition sums to the layer count, batchSize divisible by microBatches, steps or epochs (not both), layer shapes, a softmax last',
     'layer for crossentropy losses, and it rejects `batchNormalization` (not exact under micro-batching; use `layerNormalization`).',
-    'On Kubernetes the API server checks the cross-field rules CEL can express (all of the above but the model checks) when a job is created.',
+    'On Kubernetes the API server checks, when a job is created, every rule CEL can express: the fields each layer and dataset type',
+    'requires and allows, and all of the cross-field rules above but these, which need shape inference through the layers; the operator',
+    'checks them and fails such a job with reason `InvalidSpec` before it creates any pod:',
+    ...OPERATOR_ONLY_CHECKS.map(({ check, reason }) => `- ${check}: ${reason};`),
     '',
     '**Updating a job.** The API server enforces these rules on every update:',
     `- never changeable (they define the training run; create a new job instead): ${list(IMMUTABLE)};`,

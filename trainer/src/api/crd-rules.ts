@@ -11,8 +11,8 @@ export interface CelRule {
   message: string;
   /** Where the API server reports the error, relative to spec (e.g. ".pipeline.partition"). */
   fieldPath?: string;
-  /** Kubernetes' error type: FieldValueInvalid (default) or FieldValueForbidden. */
-  reason?: 'FieldValueInvalid' | 'FieldValueForbidden';
+  /** Kubernetes' error type: FieldValueInvalid (default), FieldValueRequired or FieldValueForbidden. */
+  reason?: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden';
 }
 
 /** Fields laid out on pods: changeable while suspended. Each is compared as a whole. */
@@ -66,6 +66,55 @@ const consistencyRules: CelRule[] = [
   },
 ];
 
+const MNIST_PIXELS = 784;
+/** spec.model.inputShape has at most this many dimensions (its maxItems). */
+const MAX_INPUT_RANK = 8;
+
+// CEL has no product over a list, so the product is spelled out for each rank the schema allows.
+function inputShapeProductIs(value: number): string {
+  const shape = 'self.model.inputShape';
+  const ranks = Array.from({ length: MAX_INPUT_RANK }, (_, i) => i + 1);
+  const product = (rank: number) => Array.from({ length: rank }, (_, i) => `${shape}[${i}]`).join(' * ');
+  return ranks.reduceRight((otherwise, rank) => `(size(${shape}) == ${rank} ? ${product(rank)} == ${value} : ${otherwise})`, 'false');
+}
+
+const LAST_LAYER = 'self.model.layers[size(self.model.layers) - 1]';
+const SCHEDULE = 'self.training.learningRateSchedule';
+
+// The model and data checks of model-checks.ts that need no shape inference.
+const modelRules: CelRule[] = [
+  {
+    rule: `self.model.loss == 'meanSquaredError' || (has(${LAST_LAYER}.activation) && ${LAST_LAYER}.activation == 'softmax')`,
+    message: 'crossentropy is computed on probabilities, so the last layer of spec.model.layers must apply softmax (set activation: softmax, or append {type: activation, activation: softmax})',
+    fieldPath: '.model.layers',
+  },
+  {
+    rule: `self.data.dataset.type != 'mnist' || ${inputShapeProductIs(MNIST_PIXELS)}`,
+    message: 'mnist samples have 784 pixels: spec.model.inputShape must be e.g. [784] or [28, 28, 1]',
+    fieldPath: '.model.inputShape',
+  },
+  {
+    rule: "self.data.dataset.type != 'synthetic' || self.data.dataset.featureShape == self.model.inputShape",
+    message: 'spec.data.dataset.featureShape must equal spec.model.inputShape',
+    fieldPath: '.data.dataset.featureShape',
+  },
+  {
+    rule: "self.data.dataset.type != 'synthetic' || self.model.loss == 'meanSquaredError' || self.data.dataset.classes >= 2",
+    message: 'spec.data.dataset.classes 0 means a regression target, which needs loss meanSquaredError; crossentropy needs classes >= 2',
+    fieldPath: '.data.dataset.classes',
+  },
+  {
+    rule: `!has(self.training.steps) || !has(${SCHEDULE}) || ${SCHEDULE}.type != 'warmupCosine' || !has(${SCHEDULE}.warmupSteps) || ${SCHEDULE}.warmupSteps <= self.training.steps`,
+    message: 'spec.training.learningRateSchedule.warmupSteps must be <= spec.training.steps for warmupCosine',
+    fieldPath: '.training.learningRateSchedule.warmupSteps',
+  },
+  {
+    rule: `!has(${SCHEDULE}) || ${SCHEDULE}.type != 'warmupCosine' || !has(${SCHEDULE}.minLearningRate) || !has(self.training.optimizer) || !has(self.training.optimizer.learningRate) || ${SCHEDULE}.minLearningRate <= self.training.optimizer.learningRate`,
+    message: 'spec.training.learningRateSchedule.minLearningRate must be <= spec.training.optimizer.learningRate',
+    fieldPath: '.training.learningRateSchedule.minLearningRate',
+  },
+];
+
 const updateRules: CelRule[] = [
   ...IMMUTABLE.map((field) => ({
     rule: unchanged(field),
@@ -80,9 +129,26 @@ const updateRules: CelRule[] = [
   },
 ];
 
+/**
+ * The checks of `pipetrain validate` the API server cannot make: each needs the shape of every
+ * layer's output, which CEL cannot compute (it has no loop over the layers carrying a shape). The
+ * operator makes them and fails such a job with reason InvalidSpec before it creates any pod.
+ */
+export const OPERATOR_ONLY_CHECKS: { check: string; reason: string }[] = [
+  { check: 'a conv2d or maxPooling2d layer gets a rank-3 input', reason: "the input's rank depends on the layers before it" },
+  { check: 'no layer shrinks the image to nothing (kernel or pool larger than the image)', reason: 'the image size depends on every earlier kernel, stride and padding' },
+  { check: 'a crossentropy loss gets a rank-1 output per sample', reason: "the model's output shape is inferred through all layers" },
+  { check: "the model's output size equals the classes of the dataset (mnist: 10)", reason: 'the output size is inferred through all layers' },
+];
+
 /** Every rule on the spec node, in the form the CRD schema takes. */
 export function specValidations(): Record<string, string>[] {
-  return [...consistencyRules, ...updateRules].map(({ rule, message, fieldPath, reason }) => ({
+  return toValidations([...consistencyRules, ...modelRules, ...updateRules]);
+}
+
+/** Rules in the form the CRD schema takes (`x-kubernetes-validations`). */
+export function toValidations(rules: CelRule[]): Record<string, string>[] {
+  return rules.map(({ rule, message, fieldPath, reason }) => ({
     rule,
     message,
     ...(fieldPath ? { fieldPath } : {}),

@@ -88,3 +88,18 @@ void test('every spec field has an update rule: immutable, changeable while susp
   for (const field of IMMUTABLE) assert.ok(rules.some((r) => r.message.startsWith(`spec.${field} is immutable`)), field);
   assert.ok(rules.every((r) => !ALWAYS_CHANGEABLE.some((field) => r.rule.includes(`self.${field}`) && field !== 'suspend')), 'no rule holds an always-changeable field');
 });
+
+void test('each layer and dataset type gets its required and allowed fields back as CEL rules on the merged node', () => {
+  const spec = (openApiSchema().properties as Record<string, Node>).spec as Node;
+  const rulesAt = (path: string): string[] => {
+    const node = walk(spec).find(([p]) => p === path)?.[1];
+    return ((node?.['x-kubernetes-validations'] ?? []) as { rule: string }[]).map((r) => r.rule);
+  };
+  const layer = rulesAt('.model.layers[]');
+  assert.ok(layer.includes("self.type != 'dense' || has(self.units)"), layer.join('\n'));
+  assert.ok(layer.includes("!has(self.units) || self.type == 'dense'"), 'units belongs to dense only');
+  assert.ok(layer.includes("self.type != 'dropout' || has(self.rate)"));
+  const dataset = rulesAt('.data.dataset');
+  assert.ok(dataset.includes("self.type != 'file' || has(self.path)"), dataset.join('\n'));
+  assert.ok(dataset.includes("self.type != 'synthetic' || has(self.featureShape)"));
+});

@@ -1,6 +1,8 @@
-// Parts of the PipelineJob spec used by the operator (pods, checkpoints, restarts).
-// The local runner ignores them; they are defined here so every job file validates the same way.
+// Parts of the PipelineJob spec used by the operator (pods, checkpoints, restarts). The local runner
+// ignores the pod fields but applies failurePolicy.maxRestarts; all are defined here so every job
+// file validates the same way.
 import { z } from 'zod';
+import { DEFAULT_MAX_RESTARTS } from '../contract/restart-policy.ts';
 import { MAX_PATH_LENGTH } from './data-schema.ts';
 
 // Bounds (entries, lengths) let the API server price the CEL rules that compare these fields.
@@ -45,14 +47,19 @@ export const CheckpointSchema = z
 
 export const FailurePolicySchema = z
   .strictObject({
-    maxRestarts: z.int().min(0).default(3).describe('maxRestarts: restarts from the last checkpoint before the job fails. Default 3.'),
+    maxRestarts: z
+      .int()
+      .min(0)
+      .default(DEFAULT_MAX_RESTARTS)
+      .describe(`maxRestarts: restarts from the last checkpoint before the job fails, on Kubernetes and locally alike; each waits 1 s, 2 s, 4 s ... at most 60 s. Default ${DEFAULT_MAX_RESTARTS}.`),
     nodeFailureSeconds: z
       .int()
       .min(1)
       .default(15)
       .describe('nodeFailureSeconds: seconds a stage\'s node may go without renewing its heartbeat Lease before the stage counts as failed and the job restarts elsewhere. Default 15.'),
   })
-  .describe('failurePolicy: how often and when the whole pipeline is restarted after a stage fails.');
+  .prefault({})
+  .describe('failurePolicy: how often and when the whole pipeline is restarted after a stage fails. Exit codes 2 (invalid job), 126 and 127 (command cannot run) are never retried.');
 
 const ResourcesSchema = z
   .strictObject({
@@ -81,7 +88,7 @@ const TolerationSchema = z
 
 export const podFields = {
   checkpoint: CheckpointSchema.optional(),
-  failurePolicy: FailurePolicySchema.optional(),
+  failurePolicy: FailurePolicySchema,
   suspend: z.boolean().default(false).describe('suspend: operator only: true deletes the stage pods and keeps the checkpoints; false (again) resumes from the last checkpoint. Default false.'),
   activeDeadlineSeconds: z
     .int()

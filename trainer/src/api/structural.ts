@@ -1,6 +1,8 @@
 // Turns the cleaned JSON Schema into a Kubernetes structural schema: every node typed, discriminated
 // unions merged into one object node, lists atomic, metadata left to the API server.
+import { toValidations } from './crd-rules.ts';
 import type { JsonSchema } from './json-schema.ts';
+import { variantRules } from './variant-rules.ts';
 
 export function toStructural(node: JsonSchema, status: JsonSchema): JsonSchema {
   const out = structural(node);
@@ -45,7 +47,15 @@ function mergeVariants(node: JsonSchema, variants: JsonSchema[]): JsonSchema {
   if (!variants.every((v) => v.type === 'object' && isObject(v.properties))) {
     throw new Error(`cannot make a structural schema from a union of ${variants.map((v) => String(v.type)).join(', ')}`);
   }
-  return { ...rest, type: 'object', properties: mergeProperties(variants), required: commonRequired(variants) };
+  // What each variant requires and allows comes back as CEL rules on the merged node.
+  const rules = variantRules(variants);
+  return {
+    ...rest,
+    type: 'object',
+    properties: mergeProperties(variants),
+    required: commonRequired(variants),
+    ...(rules.length > 0 ? { 'x-kubernetes-validations': toValidations(rules) } : {}),
+  };
 }
 
 // Kubernetes applies defaults to every variant of a merged node, so variant defaults are dropped

@@ -1,11 +1,12 @@
-// What the supervisor does after a stage failure: a pure decision, unit-tested on its own.
-import { StageExit } from '../contract/index.ts';
-
-export type RestartReason = 'exit' | 'signal' | 'peer-lost' | 'stalled' | 'invalid-job';
+// What the supervisor does after a stage failure: a pure decision, unit-tested on its own. The
+// budget, back-off, permanent exit codes and reason names are the operator's too
+// (trainer/src/contract/restart-policy.ts).
+import { isPermanentExit, restartDelaySeconds, RestartReasons, StageExit, type RestartReason } from '../contract/index.ts';
 
 export interface FailureReport {
   stage: number;
-  reason: RestartReason;
+  /** Under which reason the restart is counted; undefined for a permanent failure (never restarted). */
+  reason: RestartReason | 'permanent';
   /** Human-readable cause: exit code, signal, timeout, or the stage's own message. */
   cause: string;
   exitCode?: number;
@@ -19,24 +20,21 @@ export interface RestartDecision {
   why?: string;
 }
 
-/** Back-off: 0.5 s, 1 s, 2 s, … capped at 15 s. */
-export function backoffSeconds(restartsSoFar: number): number {
-  return Math.min(15, 0.5 * 2 ** restartsSoFar);
-}
-
-export function classifyExit(code: number | null, signal: string | null): RestartReason {
-  if (signal) return 'signal';
-  if (code === StageExit.InvalidJob) return 'invalid-job';
-  if (code === StageExit.PeerLost) return 'peer-lost';
-  return 'exit';
+/** A signal or an unexpected exit is StageFailed, as the operator counts a killed pod (exit 137). */
+export function classifyExit(code: number | null, signal: string | null): FailureReport['reason'] {
+  if (signal) return RestartReasons.StageFailed;
+  if (isPermanentExit(code)) return 'permanent';
+  if (code === StageExit.PeerLost) return RestartReasons.PeerLost;
+  return RestartReasons.StageFailed;
 }
 
 export function decideRestart(failure: FailureReport, restartsSoFar: number, maxRestarts: number): RestartDecision {
-  if (failure.reason === 'invalid-job') {
-    return { restart: false, delaySeconds: 0, why: 'the job itself is invalid (exit code 2): restarting cannot help' };
+  if (failure.reason === 'permanent') {
+    const why = failure.exitCode === StageExit.InvalidJob ? 'the job itself is invalid (exit code 2)' : `the stage command cannot run (exit code ${failure.exitCode ?? '?'})`;
+    return { restart: false, delaySeconds: 0, why: `${why}: restarting cannot help` };
   }
   if (restartsSoFar >= maxRestarts) {
     return { restart: false, delaySeconds: 0, why: `spec.failurePolicy.maxRestarts (${maxRestarts}) is spent` };
   }
-  return { restart: true, delaySeconds: backoffSeconds(restartsSoFar) };
+  return { restart: true, delaySeconds: restartDelaySeconds(restartsSoFar + 1) };
 }

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { latestCommittedStep } from '../checkpoint/index.ts';
 import type { PipelineJob } from '../api/schema.ts';
 import { type StageToSupervisor } from '../stage/protocol.ts';
-import { StageExit, type StageConfig } from '../contract/index.ts';
+import { maxRestartsOf, RestartReasons, StageExit, type StageConfig } from '../contract/index.ts';
 import type { WeightBytes } from '../train/digest.ts';
 import type { ProgressReporter } from './progress-output.ts';
 import { classifyExit, decideRestart, type FailureReport } from './restart-policy.ts';
@@ -91,9 +91,9 @@ export class Supervisor {
 
   private async handleFailure(failure: FailureReport): Promise<void> {
     const { job, reporter, metrics } = this.options;
-    const maxRestarts = job.spec.failurePolicy?.maxRestarts ?? 0;
+    const maxRestarts = maxRestartsOf(job.spec.failurePolicy);
     const decision = decideRestart(failure, this.restarts, maxRestarts);
-    if (!decision.restart) {
+    if (!decision.restart || failure.reason === 'permanent') {
       const committed = this.options.checkpointDir ? await latestCommittedStep(this.options.checkpointDir).catch(() => undefined) : undefined;
       const last = committed === undefined ? 'no committed checkpoint' : `last committed checkpoint: step ${committed}`;
       throw new SupervisorError(`stage ${failure.stage} failed: ${failure.cause}; not restarting: ${decision.why} (${last})`);
@@ -112,13 +112,13 @@ export class Supervisor {
     this.processes = (await this.takeStandby()) ?? this.startSet();
     for (const [stage] of this.processes.entries()) this.lastHeard.set(stage, performance.now());
     for (const p of this.processes) p.send({ type: 'start' });
-    if ((this.options.job.spec.failurePolicy?.maxRestarts ?? 0) > this.restarts) this.standby = this.startSet();
+    if (maxRestartsOf(this.options.job.spec.failurePolicy) > this.restarts) this.standby = this.startSet();
     let stallTimer: NodeJS.Timeout | undefined;
     const stalled = new Promise<FailureReport>((resolve) => {
       stallTimer = setInterval(() => {
         for (const [stage, heard] of this.lastHeard) {
           const silentMs = performance.now() - heard;
-          if (silentMs > this.options.stallTimeoutMs) resolve({ stage, reason: 'stalled', cause: `no heartbeat for ${Math.round(silentMs / 1000)} s` });
+          if (silentMs > this.options.stallTimeoutMs) resolve({ stage, reason: RestartReasons.StageStalled, cause: `no heartbeat for ${Math.round(silentMs / 1000)} s` });
         }
       }, 500);
     });
