@@ -44,6 +44,12 @@ async function main(): Promise<void> {
     const overrides = ['spec.checkpoint.path=checkpoints', 'spec.checkpoint.everySteps=10', 'spec.failurePolicy.maxRestarts=3', 'spec.training.logEverySteps=1', 'spec.training.backend=wasm'];
     console.log(formatRecoveryBench(await runRecoveryBench(EXAMPLE, overrides)) + '\n');
   }
+  if (wanted('prepare')) {
+    const { formatPrepareBench, prepareBenchOptions, runPrepareBench } = await import('./prepare-bench.ts');
+    const options = prepareBenchOptions();
+    console.log(`## pipetrain prepare: ${(options.bytes / 1e6).toFixed(0)} MB of generated text, ${options.tokenizer} tokens (PIPETRAIN_BENCH_PREPARE_MB to change the size)\n`);
+    console.log(formatPrepareBench(await runPrepareBench(options)) + '\n');
+  }
   if (wanted('nodeloss')) {
     await clusterBench('Node loss on the test control plane (operator, tiny job, 3 stages)', async () => {
       const { formatNodeLossBench, runNodeLossBench } = await import('./node-loss-bench.ts');

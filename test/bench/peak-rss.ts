@@ -1,0 +1,7 @@
+// Loaded with `node --import` into a process a benchmark measures: at exit it writes the process's
+// peak resident memory (getrusage's ru_maxrss, in KiB) to the file named by PIPETRAIN_PEAK_RSS_FILE.
+// Read from the kernel at the very end, so no peak between two samples is missed.
+import { writeFileSync } from 'node:fs';
+
+const target = process.env.PIPETRAIN_PEAK_RSS_FILE;
+if (target) process.on('exit', () => writeFileSync(target, `${process.resourceUsage().maxRSS}\n`));
