@@ -27,6 +27,8 @@ export interface PrepareRun {
   seconds: number;
   megabytesPerSecond: number;
   peakRssMB: number;
+  /** CPU seconds of the command (user + system): on a shared machine, MB per CPU second is the steadier figure. */
+  cpuSeconds: number;
   upToDate: boolean;
 }
 
@@ -97,8 +99,13 @@ async function runCli(args: string[], dir: string): Promise<{ result: CliResult;
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`pipetrain ${args.join(' ')}: exit code ${code}`);
   const result = JSON.parse(stdout) as CliResult;
-  const peakRssMB = (Number(await readFile(rssFile, 'utf8')) * 1024) / 1e6;
-  return { result, run: { seconds: result.seconds, megabytesPerSecond: result.megabytesPerSecond, peakRssMB, upToDate: result.upToDate } };
+  const usage = JSON.parse(await readFile(rssFile, 'utf8')) as { maxRssKiB: number; cpuMicroseconds: number };
+  const peakRssMB = (usage.maxRssKiB * 1024) / 1e6;
+  return { result, run: { seconds: result.seconds, megabytesPerSecond: result.megabytesPerSecond, peakRssMB, cpuSeconds: usage.cpuMicroseconds / 1e6, upToDate: result.upToDate } };
+}
+
+function row(name: string, run: PrepareRun, megabytesPerSecond: number): string {
+  return `| ${name} | ${run.seconds.toFixed(1)} s | ${megabytesPerSecond.toFixed(1)} | ${run.cpuSeconds.toFixed(1)} s | ${(megabytesPerSecond * run.seconds / Math.max(run.cpuSeconds, 1e-9)).toFixed(1)} | ${run.peakRssMB.toFixed(0)} MB |`;
 }
 
 export function formatPrepareBench(r: PrepareBenchResult): string {
@@ -108,10 +115,10 @@ export function formatPrepareBench(r: PrepareBenchResult): string {
     `${mb(r.inputBytes)} of generated JSON Lines in ${r.options.files} file(s) (${r.documents.toLocaleString('en-US')} documents, ${r.documentsKept.toLocaleString('en-US')} kept; ` +
       `${(r.tokens / 1e6).toFixed(0)} M ${r.options.tokenizer} tokens), generated in ${r.generateSeconds.toFixed(0)} s; machine ${(100 * r.machineBusy).toFixed(0)} % busy during the first run`,
     '',
-    '| run | time | MB/s | peak RSS |',
-    '|---|---|---|---|',
-    `| first (prepares) | ${r.first.seconds.toFixed(1)} s | ${r.first.megabytesPerSecond.toFixed(1)} | ${r.first.peakRssMB.toFixed(0)} MB |`,
-    `| again (up to date: hashes the inputs) | ${r.again.seconds.toFixed(1)} s | ${(r.inputBytes / 1e6 / Math.max(r.again.seconds, 1e-9)).toFixed(0)} | ${r.again.peakRssMB.toFixed(0)} MB |`,
+    '| run | time | MB/s | CPU time | MB per CPU second | peak RSS |',
+    '|---|---|---|---|---|---|',
+    row('first (prepares)', r.first, r.first.megabytesPerSecond),
+    row('again (up to date: hashes the inputs)', r.again, r.inputBytes / 1e6 / Math.max(r.again.seconds, 1e-9)),
     '',
     `Peak RSS goal ≤ ${PEAK_RSS_GOAL_MB} MB: ${goal}.`,
   ].join('\n');
