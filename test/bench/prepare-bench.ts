@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeGeneratedJsonl } from '../support/generated-text.ts';
+import { seededRandom, writeGeneratedJsonl } from '../support/generated-text.ts';
 import { cpuBetween, cpuSnapshot } from './process-stats.ts';
 
 const CLI = new URL('../../trainer/bin/pipetrain.js', import.meta.url).pathname;
@@ -67,8 +67,10 @@ export async function runPrepareBench(options: PrepareBenchOptions = prepareBenc
   try {
     const t0 = performance.now();
     let inputBytes = 0;
+    // One stream for all files, so no two documents are equal: every one is kept, the worst case for memory.
+    const random = seededRandom(1);
     for (let i = 0; i < options.files; i++) {
-      inputBytes += await writeGeneratedJsonl(join(dir, `part-${String(i).padStart(3, '0')}.jsonl`), options.bytes / options.files, { seed: i + 1 });
+      inputBytes += await writeGeneratedJsonl(join(dir, `part-${String(i).padStart(3, '0')}.jsonl`), options.bytes / options.files, { random });
     }
     const generateSeconds = (performance.now() - t0) / 1000;
     const args = ['prepare', '--input', join(dir, '*.jsonl'), '--tokenizer', options.tokenizer, '--out', join(dir, 'tokens'), '--json'];
