@@ -51,6 +51,12 @@ async function main(): Promise<void> {
     console.log(formatFuzzBench(rows) + '\n');
     if (rows.some((row) => row.failures.length > 0)) process.exitCode = 1;
   }
+  if (wanted('prepare')) {
+    const { formatPrepareBench, prepareBenchOptions, runPrepareBench } = await import('./prepare-bench.ts');
+    const options = prepareBenchOptions();
+    console.log(`## pipetrain prepare: ${(options.bytes / 1e6).toFixed(0)} MB of generated text, ${options.tokenizer} tokens (PIPETRAIN_BENCH_PREPARE_MB to change the size)\n`);
+    console.log(formatPrepareBench(await runPrepareBench(options)) + '\n');
+  }
   if (wanted('nodeloss')) {
     await clusterBench('Node loss on the test control plane (operator, tiny job, 3 stages)', async () => {
       const { formatNodeLossBench, runNodeLossBench } = await import('./node-loss-bench.ts');

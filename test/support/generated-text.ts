@@ -6,7 +6,8 @@ import { once } from 'node:events';
 
 const WORDS = ('the of and a to in is was that he for it with as his on be at by had not are but from or have an they which one you were her all she there would their we him been has when who will more no if out so said what up its about into than them can only other new some could time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three').split(' ');
 
-function random(seed: number): () => number {
+/** A linear congruential generator (period 2^32): one stream of it never repeats within a benchmark's draws. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
@@ -35,9 +36,13 @@ export function generatedDocument(next: () => number, chars: number): string {
   return paragraphs.join('\n\n');
 }
 
-/** Writes about `bytes` of JSON Lines, one generated document of about `documentChars` per record. */
-export async function writeGeneratedJsonl(path: string, bytes: number, options: { seed?: number; documentChars?: number } = {}): Promise<number> {
-  const next = random(options.seed ?? 1);
+/**
+ * Writes about `bytes` of JSON Lines, one generated document of about `documentChars` per record.
+ * Files that must not share documents take one `random` stream between them: streams of two seeds
+ * are shifted copies of one cycle and may overlap.
+ */
+export async function writeGeneratedJsonl(path: string, bytes: number, options: { seed?: number; random?: () => number; documentChars?: number } = {}): Promise<number> {
+  const next = options.random ?? seededRandom(options.seed ?? 1);
   const out = createWriteStream(path);
   let written = 0;
   while (written < bytes) {
@@ -51,5 +56,5 @@ export async function writeGeneratedJsonl(path: string, bytes: number, options: 
 }
 
 export function generatedText(seed: number, chars: number): string {
-  return generatedDocument(random(seed), chars);
+  return generatedDocument(seededRandom(seed), chars);
 }

