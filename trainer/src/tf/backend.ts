@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 // them (tfjs-core's own ESM entry for that cannot load in Node: it uses directory imports).
 import '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { installSegmentSumKernel } from './segment-sum-kernel.ts';
 import { installWasmMatMulFix } from './wasm-matmul-fix.ts';
 
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -60,9 +61,11 @@ async function tryBackend(choice: BackendChoice): Promise<BackendName> {
     setWasmPaths(wasmDist);
     await activate('wasm');
     installWasmMatMulFix();
+    installSegmentSumKernel('wasm');
     return 'wasm';
   }
   await activate('cpu');
+  installSegmentSumKernel('cpu');
   return 'cpu';
 }
 

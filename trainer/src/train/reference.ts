@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { inputTensor, targetTensor } from '../data/batches.ts';
 import type { SplitDataset } from '../data/dataset.ts';
 import { makeDataPlan } from '../data/plan.ts';
+import { modelLayerCount } from '../model/expand.ts';
 import type { PipelineJobSpec } from '../spec/schema.ts';
 import type { WeightBytes } from './digest.ts';
 import { buildStage, outputClasses } from './job-model.ts';
@@ -23,7 +24,7 @@ export interface ReferenceResult {
 export async function trainSingleProcess(spec: PipelineJobSpec, data: SplitDataset, steps?: number): Promise<ReferenceResult> {
   const plan = makeDataPlan(spec, data.train.count);
   const totalSteps = steps ?? plan.totalSteps;
-  const { model, optimizer } = buildStage(spec, 0, spec.model.layers.length);
+  const { model, optimizer } = buildStage(spec, 0, modelLayerCount(spec.model.layers));
   const classes = outputClasses(spec);
   const losses: number[] = [];
   const stepSeconds: number[] = [];

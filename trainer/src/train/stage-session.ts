@@ -3,6 +3,7 @@
 import { inputTensor, targetTensor } from '../data/batches.ts';
 import type { SplitDataset } from '../data/dataset.ts';
 import { makeDataPlan, type DataPlan } from '../data/plan.ts';
+import { jobLayers } from '../model/expand.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
 import { rangesFromSizes, type StageRange } from '../model/partition.ts';
 import { buildPrograms } from '../schedule/index.ts';
@@ -76,7 +77,7 @@ export async function trainStage(session: StageSession, onStep: (result: StepRes
 
 /** Largest tensor crossing any stage boundary, in bytes (float32), for the link's maxPayload. */
 export function maxBoundaryBytes(spec: PipelineJobSpec, partition: number[]): number {
-  const { outputShapes } = inferLayerShapes(spec.model.inputShape, spec.model.layers);
+  const { outputShapes } = inferLayerShapes(spec.model.inputShape, jobLayers(spec));
   const microBatchSize = spec.data.batchSize / spec.pipeline.microBatches;
   const cuts = rangesFromSizes(partition).slice(0, -1).map((range) => outputShapes[range.to - 1]!);
   const elements = Math.max(1, ...cuts.map((shape) => shape.reduce((a, b) => a * b, 1)));
