@@ -1,6 +1,9 @@
 // Cross-field checks that run after the schema accepted a job: things each field allows on its own
 // but that together cannot train correctly (or not exactly) in a pipeline.
 import { modelLayerCount } from '../model/expand.ts';
+
+/** Evaluation frames a stage may have to queue (its link's mailbox holds 1024); train/evaluation.ts. */
+const MAX_EVALUATION_MICRO_BATCHES = 512;
 import { problemAt, type LocatedProblem } from './problems.ts';
 import { checkModel } from './model-checks.ts';
 import type { PipelineJob } from './schema.ts';
@@ -43,6 +46,13 @@ function checkTraining(job: PipelineJob): LocatedProblem[] {
   const problems: LocatedProblem[] = [];
   if (training.steps !== undefined && training.epochs !== undefined) {
     problems.push(problemAt(['spec', 'training'], `give either steps (${training.steps}) or epochs (${training.epochs}), not both`));
+  }
+  const microBatchSize = job.spec.data.batchSize / job.spec.pipeline.microBatches;
+  const evaluationMicroBatches = Math.ceil(training.evalSamples / microBatchSize);
+  if (Number.isInteger(microBatchSize) && evaluationMicroBatches > MAX_EVALUATION_MICRO_BATCHES) {
+    problems.push(
+      problemAt(['spec', 'training', 'evalSamples'], `makes ${evaluationMicroBatches} evaluation micro-batches of ${microBatchSize}, more than the ${MAX_EVALUATION_MICRO_BATCHES} a stage may queue; use at most ${MAX_EVALUATION_MICRO_BATCHES * microBatchSize}`),
+    );
   }
   const schedule = training.learningRateSchedule;
   if (schedule.type === 'warmupCosine' && training.steps !== undefined && schedule.warmupSteps > training.steps) {
