@@ -1,7 +1,7 @@
 // Label keys, condition types, reasons and defaults shared by the operator's modules: one place,
 // so the pod builder, the reconcile steps, the tests and the docs use the same words.
 
-import { Conditions, Phases } from '../trainer/src/spec/status-schema.ts';
+import { Conditions, Phases } from '../trainer/src/api/status-schema.ts';
 
 const GROUP = 'pipetrain.io';
 export const FIELD_MANAGER = 'pipetrain-operator';
@@ -54,18 +54,9 @@ export const Reasons = {
 /** Every reason a gang restart is counted under (failure-policy.ts ranks them; metrics start them at 0). */
 export const RESTART_REASONS = [Reasons.NodeGone, Reasons.NodeNotReady, Reasons.NodeLeaseExpired, Reasons.StageFailed, Reasons.PodEvicted, Reasons.PodDeleted, Reasons.PeerLost] as const;
 
-/** Environment of a stage container (StageConfig and token names come from trainer/src/stage/protocol.ts). */
-export const ATTEMPT_ENV = 'PIPETRAIN_ATTEMPT';
-export const STAGE_PEERS_ENV = 'PIPETRAIN_STAGE_PEERS';
-
-/** Port where each stage accepts its upstream neighbour's link. */
-export const LINK_PORT = 7400;
+/** Key of the token in the job's Secret. */
 export const TOKEN_KEY = 'token';
 export const CONTAINER_NAME = 'stage';
-export const DEFAULT_STAGE_IMAGE = 'ghcr.io/pipetrain/pipetrain:0.1.0';
-export const DEFAULT_STAGE_COMMAND = ['node', '/app/trainer/bin/pipetrain.js', 'stage'];
-/** Non-root user of the stage image. */
-export const STAGE_UID = 1000;
 /** Node label used to steer a new attempt away from the node that just failed. */
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 /** Namespace of node heartbeat Leases. */

@@ -3,21 +3,22 @@
 // then emit the queued events. Nothing a reconcile throws escapes: it is logged, counted and retried
 // with per-key exponential back-off.
 import * as k8s from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, PLURAL } from '../trainer/src/spec/schema.ts';
-import { ItemBackoff } from './backoff.ts';
+import { API_GROUP, API_VERSION, PLURAL } from '../trainer/src/api/schema.ts';
+import { DEFAULT_METRICS_PORT } from '../trainer/src/contract/index.ts';
+import { ItemBackoff } from './machinery/backoff.ts';
 import { Labels, NODE_LEASE_NAMESPACE } from './constants.ts';
-import { Watched } from './informers.ts';
-import type { PipelineJobObject } from './job.ts';
+import { Watched } from './machinery/informers.ts';
+import type { PipelineJobObject } from './policy/job.ts';
 import { childActions, eventRecorder, writeStatus, type Apis } from './k8s-actions.ts';
-import { errorMessage, isConflict } from './k8s-errors.ts';
-import { MANAGED_PODS_SELECTOR } from './labels.ts';
-import type { Logger } from './log.ts';
+import { errorMessage, isConflict } from './machinery/k8s-errors.ts';
+import { MANAGED_PODS_SELECTOR } from './children/labels.ts';
+import type { Logger } from './machinery/log.ts';
 import type { OperatorMetrics } from './metrics.ts';
-import { jobKey, splitKey } from './names.ts';
-import { ProgressPoller } from './progress-poller.ts';
-import { WorkQueue } from './queue.ts';
-import { reconcileJob, type ReconcileEnv } from './reconcile.ts';
-import { stableJson } from './stable-json.ts';
+import { jobKey, splitKey } from './children/names.ts';
+import { ProgressPoller } from './policy/progress-poller.ts';
+import { WorkQueue } from './machinery/queue.ts';
+import { reconcileJob, type ReconcileEnv } from './policy/reconcile.ts';
+import { stableJson } from './machinery/stable-json.ts';
 
 export interface ControllerOptions {
   kc: k8s.KubeConfig;
@@ -43,62 +44,46 @@ export class Controller {
   private workers: Promise<void>[] = [];
   private readonly recordEvent: ReturnType<typeof eventRecorder>;
 
-  constructor(private readonly options: ControllerOptions) {
-    const { kc, apis, namespace, log, metrics } = options;
-    const ns = namespace;
-    const common = { log, onRestart: undefined as (() => void) | undefined };
-    const jobPath = ns ? `/apis/${API_GROUP}/${API_VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`;
+  private readonly options: ControllerOptions;
+
+  constructor(options: ControllerOptions) {
+    this.options = options;
+    const { kc, apis, namespace: ns, log, metrics } = options;
+    // One informer per watched kind; each maps its events to the keys of the jobs concerned.
+    const watch = <T extends k8s.KubernetesObject>(resource: string, path: string, list: k8s.ListPromise<T>, onChange: (object: T) => void, labelSelector?: string) =>
+      new Watched<T>({ log, resource, onRestart: () => metrics.informerRestarted(resource), informer: k8s.makeInformer(kc, path, list, labelSelector), onChange });
     const custom = { group: API_GROUP, version: API_VERSION, plural: PLURAL };
-    this.jobs = new Watched({
-      ...common,
-      resource: PLURAL,
-      onRestart: () => metrics.informerRestarted(PLURAL),
-      informer: k8s.makeInformer(kc, jobPath, () =>
-        (ns ? apis.custom.listNamespacedCustomObject({ ...custom, namespace: ns }) : apis.custom.listClusterCustomObject(custom)) as Promise<k8s.KubernetesListObject<PipelineJobObject & k8s.KubernetesObject>>,
-      ),
-      onChange: (job) => this.enqueue(jobKey(job.metadata?.namespace ?? '', job.metadata?.name ?? '')),
-    });
-    this.pods = new Watched({
-      ...common,
-      resource: 'pods',
-      onRestart: () => metrics.informerRestarted('pods'),
-      informer: k8s.makeInformer(
-        kc,
-        ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods',
-        () => (ns ? apis.core.listNamespacedPod({ namespace: ns, labelSelector: MANAGED_PODS_SELECTOR }) : apis.core.listPodForAllNamespaces({ labelSelector: MANAGED_PODS_SELECTOR })),
-        MANAGED_PODS_SELECTOR,
-      ),
-      onChange: (pod) => {
+    const inNamespace = (path: string) => (ns ? `${path}/namespaces/${ns}` : path);
+    this.jobs = watch(
+      PLURAL,
+      `${inNamespace(`/apis/${API_GROUP}/${API_VERSION}`)}/${PLURAL}`,
+      () => (ns ? apis.custom.listNamespacedCustomObject({ ...custom, namespace: ns }) : apis.custom.listClusterCustomObject(custom)) as Promise<k8s.KubernetesListObject<PipelineJobObject & k8s.KubernetesObject>>,
+      (job) => this.enqueue(jobKey(job.metadata?.namespace ?? '', job.metadata?.name ?? '')),
+    );
+    this.pods = watch(
+      'pods',
+      `${inNamespace('/api/v1')}/pods`,
+      () => (ns ? apis.core.listNamespacedPod({ namespace: ns, labelSelector: MANAGED_PODS_SELECTOR }) : apis.core.listPodForAllNamespaces({ labelSelector: MANAGED_PODS_SELECTOR })),
+      (pod) => {
         const job = pod.metadata?.labels?.[Labels.job];
         if (job) this.enqueue(jobKey(pod.metadata?.namespace ?? '', job));
       },
-    });
+      MANAGED_PODS_SELECTOR,
+    );
     // A node turning NotReady (or vanishing) concerns every job with a stage pod on it.
-    this.nodes = new Watched({
-      ...common,
-      resource: 'nodes',
-      onRestart: () => metrics.informerRestarted('nodes'),
-      informer: k8s.makeInformer(kc, '/api/v1/nodes', () => apis.core.listNode()),
-      onChange: (node) => {
-        for (const pod of this.pods.cache.list()) {
-          const job = pod.metadata?.labels?.[Labels.job];
-          if (job && pod.spec?.nodeName === node.metadata?.name) this.enqueue(jobKey(pod.metadata?.namespace ?? '', job));
-        }
-      },
+    this.nodes = watch('nodes', '/api/v1/nodes', () => apis.core.listNode(), (node) => {
+      for (const pod of this.pods.cache.list()) {
+        const job = pod.metadata?.labels?.[Labels.job];
+        if (job && pod.spec?.nodeName === node.metadata?.name) this.enqueue(jobKey(pod.metadata?.namespace ?? '', job));
+      }
     });
     // Lease renewals (every few seconds per node) enqueue nothing: reconciles re-check when a lease would expire.
-    this.leases = new Watched({
-      ...common,
-      resource: 'leases',
-      onRestart: () => metrics.informerRestarted('leases'),
-      informer: k8s.makeInformer(kc, `/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases`, () => apis.coordination.listNamespacedLease({ namespace: NODE_LEASE_NAMESPACE })),
-      onChange: () => undefined,
-    });
+    this.leases = watch('leases', `/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases`, () => apis.coordination.listNamespacedLease({ namespace: NODE_LEASE_NAMESPACE }), () => undefined);
     this.poller = new ProgressPoller({
       pods: () => this.pods.cache.list(),
       metricsPort: (namespace, name) => {
         const port = (this.jobs.cache.get(name, namespace)?.spec as { metricsPort?: unknown } | undefined)?.metricsPort;
-        return typeof port === 'number' ? port : 9400;
+        return typeof port === 'number' ? port : DEFAULT_METRICS_PORT;
       },
       onChange: (key) => this.enqueue(key),
       intervalMs: options.pollIntervalMs,

@@ -3,13 +3,13 @@
 // status write per reconcile (PUT /status with resourceVersion: a stale cache gives a Conflict and
 // a retry instead of overwriting newer status), and events.
 import * as k8s from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, PLURAL } from '../trainer/src/spec/schema.ts';
+import { API_GROUP, API_VERSION, PLURAL } from '../trainer/src/api/schema.ts';
 import { FIELD_MANAGER, MANAGED_BY } from './constants.ts';
-import type { ChildActions, JobEvent } from './draft.ts';
-import type { PipelineJobObject } from './job.ts';
-import { isAlreadyExists, isNotFound } from './k8s-errors.ts';
-import { keepAliveAuthentication, makeKeepAliveClient } from './keep-alive.ts';
-import type { JobStatus } from './status-types.ts';
+import type { ChildActions, JobEvent } from './policy/draft.ts';
+import type { PipelineJobObject } from './policy/job.ts';
+import { isAlreadyExists, isNotFound } from './machinery/k8s-errors.ts';
+import { keepAliveAuthentication, makeKeepAliveClient } from './machinery/keep-alive.ts';
+import type { JobStatus } from './policy/status-types.ts';
 
 const ignore = (check: (e: unknown) => boolean) => (error: unknown) => {
   if (!check(error)) throw error;

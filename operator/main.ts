@@ -3,13 +3,13 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { DEFAULT_STAGE_COMMAND, DEFAULT_STAGE_IMAGE } from './constants.ts';
+import { DEFAULT_STAGE_COMMAND, DEFAULT_STAGE_IMAGE } from '../trainer/src/contract/index.ts';
 import { Controller } from './controller.ts';
 import { makeApis } from './k8s-actions.ts';
-import { LeaderElector } from './leader-election.ts';
-import { createLogger, type LogFormat, type Logger } from './log.ts';
+import { LeaderElector } from './machinery/leader-election.ts';
+import { createLogger, type LogFormat, type Logger } from './machinery/log.ts';
 import { createOperatorMetrics } from './metrics.ts';
-import { parseAddress, startHealthServer } from './server.ts';
+import { parseAddress, startHealthServer } from './machinery/server.ts';
 
 export interface OperatorOptions {
   /** Kubeconfig file; default: in-cluster config, else $KUBECONFIG / ~/.kube/config. */

@@ -2,9 +2,9 @@
 // reconcile loop and work queue so existing dashboards work (shared/notes/ecosystem.md §2).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CONTROLLER_NAME, Phases, RESTART_REASONS } from './constants.ts';
-import type { Observations } from './draft.ts';
-import { jobKey } from './names.ts';
-import type { QueueHooks } from './queue.ts';
+import type { Observations } from './policy/draft.ts';
+import { jobKey } from './children/names.ts';
+import type { QueueHooks } from './machinery/queue.ts';
 
 /** One PipelineJob's labels on the per-job series (honorLabels keeps them over the scrape target's). */
 export type JobLabels = { namespace: string; job: string };

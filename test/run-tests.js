@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs every *.test.ts file under trainer/, operator/ and test/ with node:test and tsx.
-// Node 20's `node --test` does not expand globs itself, so the files are found here.
+// Runs every *.test.ts file under trainer/, operator/ and test/ with node:test; Node strips the types
+// itself. The files are found here, so a substring filter can pick some of them.
 // Usage: node test/run-tests.js [substring ...]   (only files whose path contains a substring)
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -30,7 +30,7 @@ if (files.length === 0) {
   console.error('No test files matched.');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',
 });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import * as k8sRuntime from '@kubernetes/client-node';
-import { claimCheckpoint, createJob, getJob, isFinished, localDigest, stagePods, tinyJob, waitForJob } from '../../operator/e2e/helpers.ts';
+import { claimCheckpoint, createJob, getJob, isFinished, localDigest, stagePods, tinyJob, waitForJob } from '../e2e/operator/helpers.ts';
 import type { ClusterClient } from '../cluster/control.ts';
 import { useCluster } from '../cluster/harness.ts';
 import { statusCode, waitFor } from '../cluster/util.ts';

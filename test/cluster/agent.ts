@@ -3,7 +3,7 @@
 // namespace (veth on the cluster's bridge) and mount namespace (volumes and the service-account token
 // bind-mounted at their mountPaths), reporting status like a kubelet.
 //
-//   tsx test/cluster/agent.ts --state-dir <dir>     (started by cluster.ts; reads <dir>/cluster.json)
+//   node test/cluster/agent.ts --state-dir <dir>     (started by cluster.ts; reads <dir>/cluster.json)
 //
 // A control server on the unix socket <dir>/agent.sock serves fault injection for tests (see control.ts).
 import * as k8s from '@kubernetes/client-node';
@@ -122,7 +122,10 @@ export class NodeAgent {
   private lastRound = 0;
   private shuttingDown = false;
 
-  constructor(private readonly state: ClusterState) {
+  private readonly state: ClusterState;
+
+  constructor(state: ClusterState) {
+    this.state = state;
     this.kc.loadFromFile(state.kubeconfig);
     this.core = this.kc.makeApiClient(k8s.CoreV1Api);
     this.coordination = this.kc.makeApiClient(k8s.CoordinationV1Api);

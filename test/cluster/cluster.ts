@@ -251,7 +251,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<ClusterStat
       `--secure-port=${schedPort}`,
       `--cert-dir=${join(stateDir, 'scheduler-certs')}`,
     ]);
-    startProcess(state, 'agent', process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/cluster/agent.ts'), '--state-dir', stateDir]);
+    startProcess(state, 'agent', process.execPath, [join(REPO_ROOT, 'test/cluster/agent.ts'), '--state-dir', stateDir]);
 
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(state.kubeconfig);

@@ -44,7 +44,10 @@ export class ClusterClient {
   readonly apps: k8s.AppsV1Api;
   readonly batch: k8s.BatchV1Api;
 
-  constructor(readonly state: ClusterState) {
+  readonly state: ClusterState;
+
+  constructor(state: ClusterState) {
+    this.state = state;
     this.kc.loadFromFile(state.kubeconfig);
     this.core = this.kc.makeApiClient(k8s.CoreV1Api);
     this.apps = this.kc.makeApiClient(k8s.AppsV1Api);

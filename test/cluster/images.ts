@@ -8,10 +8,9 @@ export interface ImageConfig {
 }
 
 export function defaultImages(repoRoot: string): Record<string, ImageConfig> {
-  const pipetrain = [process.execPath, `${repoRoot}/trainer/bin/pipetrain.js`];
   return {
-    'ghcr.io/pipetrain/pipetrain-operator': { entrypoint: pipetrain, cmd: ['operator'] },
-    'ghcr.io/pipetrain/pipetrain': { entrypoint: pipetrain, cmd: ['--help'] },
+    'ghcr.io/pipetrain/pipetrain-operator': { entrypoint: [process.execPath, `${repoRoot}/operator/bin/pipetrain.js`], cmd: ['operator'] },
+    'ghcr.io/pipetrain/pipetrain': { entrypoint: [process.execPath, `${repoRoot}/trainer/bin/pipetrain.js`], cmd: ['--help'] },
   };
 }
 

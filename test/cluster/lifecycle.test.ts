@@ -33,7 +33,7 @@ async function leftovers(state: ClusterState, podPids: number[]): Promise<string
 
 function runScript(script: string, env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/cluster', script)], { cwd: REPO_ROOT, env, timeout: 180_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [join(REPO_ROOT, 'test/cluster', script)], { cwd: REPO_ROOT, env, timeout: 180_000 }, (err, stdout, stderr) =>
       err ? reject(new Error(`${script}: ${stderr}`)) : resolve({ stdout, stderr }),
     );
   });

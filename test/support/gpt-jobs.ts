@@ -3,7 +3,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PipelineJobSchema, type PipelineJobSpec } from '../../trainer/src/spec/schema.ts';
+import { PipelineJobSchema, type PipelineJobSpec } from '../../trainer/src/api/schema.ts';
 import { mobyDickText, writeTokenFolder } from './token-folders.ts';
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> | T[K] : T[K] };

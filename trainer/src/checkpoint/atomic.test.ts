@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
-import { tempDir } from './fixtures.ts';
+import { tempDir } from '../../../test/support/checkpoint-fixtures.ts';
 import { sha256File } from './hash.ts';
 
 void test('writes the chunks in order, returns their size and SHA-256, and leaves no temporary file', async (t) => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { tryCommit } from './commit.ts';
-import { snapshot, tempDir, writeCheckpoint } from './fixtures.ts';
+import { snapshot, tempDir, writeCheckpoint } from '../../../test/support/checkpoint-fixtures.ts';
 import { COMMIT_FILE, stepDir } from './layout.ts';
 import { CommitRecordSchema } from './manifest.ts';
 import { CheckpointWriter } from './writer.ts';
@@ -29,7 +29,7 @@ void test('many concurrent tryCommit calls in this process and in 3 other proces
   const url = pathToFileURL(path.join(import.meta.dirname, 'commit.ts')).href;
   const script = `import { tryCommit } from ${JSON.stringify(url)}; process.stdout.write(String(await tryCommit(${JSON.stringify(dir)}, 20, 3)));`;
   const run = promisify(execFile);
-  const children = [1, 2, 3].map(() => run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]).then((r) => r.stdout === 'true'));
+  const children = [1, 2, 3].map(() => run(process.execPath, ['--input-type=module', '-e', script]).then((r) => r.stdout === 'true'));
   const local = Array.from({ length: 8 }, () => tryCommit(dir, 20, 3));
   assert.deepEqual(await Promise.all([...local, ...children]), Array(11).fill(true));
   const folder = stepDir(dir, 20);

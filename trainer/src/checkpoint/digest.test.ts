@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { weightsDigest } from '../train/digest.ts';
 import { checkpointWeightsDigest } from './digest.ts';
-import { snapshot, tempDir, writeCheckpoint } from './fixtures.ts';
+import { snapshot, tempDir, writeCheckpoint } from '../../../test/support/checkpoint-fixtures.ts';
 
 test('the digest of a checkpoint equals the digest of its weights in layer order', async (t) => {
   const dir = await tempDir(t);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeLayer, encodeLayer } from './format.ts';
-import { bits, layerState } from './fixtures.ts';
+import { bits, layerState } from '../../../test/support/checkpoint-fixtures.ts';
 
 function join(chunks: Uint8Array[]): Buffer {
   return Buffer.concat(chunks);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { tempDir } from './fixtures.ts';
+import { tempDir } from '../../../test/support/checkpoint-fixtures.ts';
 import { layerFileName, listStepFolders, manifestFileName, stageLayers, stepDirName } from './layout.ts';
 
 void test('names: zero-padded steps and layers, ordinal stage manifests', () => {

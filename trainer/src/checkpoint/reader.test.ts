@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { bits, layerState, SPEC_HASH, snapshot, tempDir, writeCheckpoint } from './fixtures.ts';
+import { bits, layerState, SPEC_HASH, snapshot, tempDir, writeCheckpoint } from '../../../test/support/checkpoint-fixtures.ts';
 import { layerFileName, manifestFileName, stepDir } from './layout.ts';
 import { CheckpointMismatchError, latestCommittedStep, loadLatestCommitted } from './reader.ts';
 import type { LogLevel } from './types.ts';

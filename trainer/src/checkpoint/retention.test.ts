@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { tempDir, writeCheckpoint } from './fixtures.ts';
+import { tempDir, writeCheckpoint } from '../../../test/support/checkpoint-fixtures.ts';
 import { layerFileName, listStepFolders, stepDir } from './layout.ts';
 import { applyRetention } from './retention.ts';
 

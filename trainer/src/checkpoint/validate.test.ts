@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { snapshot } from './fixtures.ts';
+import { snapshot } from '../../../test/support/checkpoint-fixtures.ts';
 import type { StageSnapshot } from './types.ts';
 import { checkSnapshot } from './validate.ts';
 

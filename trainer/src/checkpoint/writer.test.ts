@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { layerState, snapshot, tempDir, writeCheckpoint } from './fixtures.ts';
+import { layerState, snapshot, tempDir, writeCheckpoint } from '../../../test/support/checkpoint-fixtures.ts';
 import { layerFileName, manifestFileName, stepDir, stepDirName } from './layout.ts';
 import { listCheckpoints } from './list.ts';
 import { loadLatestCommitted } from './reader.ts';

@@ -4,7 +4,7 @@ import { open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerCheckpoints, humanBytes } from './checkpoints-command.ts';
-import { tempDir, writeCheckpoint } from '../checkpoint/fixtures.ts';
+import { tempDir, writeCheckpoint } from '../../../test/support/checkpoint-fixtures.ts';
 import { layerFileName, stepDir } from '../checkpoint/layout.ts';
 
 /** Runs the command in-process; output goes to strings, errors throw CommanderError instead of exiting. */

@@ -5,9 +5,11 @@ import { registerValidate } from './validate-command.ts';
 import { registerRenderSchedule } from './render-schedule-command.ts';
 import { registerStage } from './stage-command.ts';
 import { registerCheckpoints } from './checkpoints-command.ts';
-import { registerOperator } from './operator-command.ts';
 
-export function buildProgram(): Command {
+/** Adds one subcommand to the program (the operator's CLI adds `operator`). */
+export type RegisterCommand = (program: Command) => void;
+
+export function buildProgram(extraCommands: readonly RegisterCommand[] = []): Command {
   const program = new Command('pipetrain')
     .description('Train TensorFlow.js models with pipeline parallelism, locally or on Kubernetes.')
     .version('0.1.0')
@@ -17,10 +19,10 @@ export function buildProgram(): Command {
   registerRenderSchedule(program);
   registerCheckpoints(program);
   registerStage(program);
-  registerOperator(program);
+  for (const register of extraCommands) register(program);
   return program;
 }
 
-export async function main(argv: string[]): Promise<void> {
-  await buildProgram().parseAsync(argv);
+export async function main(argv: string[], extraCommands: readonly RegisterCommand[] = []): Promise<void> {
+  await buildProgram(extraCommands).parseAsync(argv);
 }

@@ -1,6 +1,6 @@
 // `pipetrain stage`: runs one pipeline stage; what the operator's stage pods execute.
 import type { Command } from 'commander';
-import { CONFIG_ENV, StageExit, TOKEN_ENV } from '../stage/protocol.ts';
+import { CONFIG_ENV, StageExit, TOKEN_ENV } from '../contract/index.ts';
 
 export function registerStage(program: Command): void {
   program
@@ -14,7 +14,7 @@ Configuration comes from the environment:
 Exit status: ${StageExit.Succeeded} succeeded, ${StageExit.Failed} failed (retry may help), ${StageExit.InvalidJob} invalid job (do not retry),
 ${StageExit.PeerLost} a neighbour stage was lost, ${StageExit.Terminated} terminated by a signal.`)
     .action(async () => {
-      const { runStageProcess } = await import('../stage/stage-process.ts');
+      const { runStageProcess } = await import('../stage/run-stage.ts');
       runStageProcess();
     });
 }

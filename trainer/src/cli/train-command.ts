@@ -5,8 +5,8 @@ import { startMetricsServer } from '../metrics/index.ts';
 import { prepareFreshStart } from '../runner/fresh-start.ts';
 import { createSupervisorMetrics } from '../runner/supervisor-metrics.ts';
 import type { RunSummary } from '../runner/local-runner.ts';
-import { createProgressReporter, formatDuration, type LogFormat } from '../runner/progress.ts';
-import { formatProblems, loadPipelineJobFile } from '../spec/load.ts';
+import { createProgressReporter, formatDuration, type LogFormat } from '../runner/progress-output.ts';
+import { formatProblems, loadPipelineJobFile } from '../api/load.ts';
 
 interface TrainOptions {
   set: string[];

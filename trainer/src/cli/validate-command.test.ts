@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jobYaml } from '../spec/test-jobs.ts';
+import { jobYaml } from '../../../test/support/spec-jobs.ts';
 
 const bin = fileURLToPath(new URL('../../bin/pipetrain.js', import.meta.url));
 const folder = mkdtempSync(join(tmpdir(), 'pipetrain-validate-'));

@@ -1,8 +1,8 @@
 // `pipetrain validate FILE [--set PATH=VALUE ...]`: prints every problem of a job file (exit status 1)
 // or a one-line summary of a valid one (exit status 0).
 import type { Command } from 'commander';
-import { formatProblems, loadPipelineJobFile } from '../spec/load.ts';
-import { summarizeJob } from '../spec/summary.ts';
+import { formatProblems, loadPipelineJobFile } from '../api/load.ts';
+import { summarizeJob } from '../api/summary.ts';
 
 export function registerValidate(program: Command): void {
   program

@@ -2,7 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { jobLayers } from '../model/expand.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { DataError, type SplitDataset } from './dataset.ts';
 import { loadFileDataset } from './file-dataset.ts';
 import { loadMnist } from './mnist.ts';

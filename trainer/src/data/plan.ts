@@ -1,7 +1,7 @@
 // Which samples each optimizer step and micro-batch uses. A pure function of the job spec:
 // every stage process computes the same plan on its own, so no data is shipped between stages.
 import { mixSeed, seededPermutation } from '../model/seeds.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { selectSamples, type Dataset, type SplitDataset } from './dataset.ts';
 
 export interface DataPlan {

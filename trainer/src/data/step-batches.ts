@@ -2,7 +2,7 @@
 // per optimizer step and micro-batch, and the fixed validation micro-batches of an evaluation.
 // Sample datasets select rows (plan.ts, batches.ts); token datasets cut windows (token-plan.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { outputClasses } from '../train/job-model.ts';
 import { inputTensor, targetTensor } from './batches.ts';
 import type { Dataset } from './dataset.ts';

@@ -4,7 +4,7 @@
 // data's, and a size stated in the job must equal it.
 import { resolve } from 'node:path';
 import { resolveVocabulary } from '../model/vocabulary.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { DataError } from './dataset.ts';
 import { readTokenMeta, readTokenSplit, type TokenArray, type TokenMeta } from './token-shards.ts';
 

@@ -2,7 +2,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../tf/backend.ts';
 import { tinyGptJob } from '../../../test/support/gpt-jobs.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { makeBatches } from './step-batches.ts';
 import type { TokenData } from './token-data.ts';
 import { makeTokenPlan, validationWindowStarts } from './token-plan.ts';

@@ -6,7 +6,7 @@
 //     seeded by (shuffle seed, step), as nanoGPT's get_batch;
 //   sequential: epochs over the non-overlapping windows (start k·window), shuffled per epoch.
 import { mixSeed, seededRandom } from '../model/seeds.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { DataError } from './dataset.ts';
 import { makeDataPlan, type DataPlan } from './plan.ts';
 

@@ -1,5 +1,5 @@
 // Public surface of the metrics module: per-stage Prometheus metrics and the stage's HTTP endpoint
-// (/metrics, /healthz, /status). The Prometheus test helper is exported from its own file.
+// (/metrics, /healthz, /status; the /status body is in trainer/src/contract).
 export {
   createStageMetrics,
   PEERS,
@@ -12,7 +12,6 @@ export {
   type StageLabels,
   type StageMetrics,
   type StageMetricsOptions,
-  type StageStatus,
   type StepObservation,
 } from './stage-metrics.ts';
 export { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './server.ts';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 import { createStageMetrics, PHASES } from './stage-metrics.ts';
-import { INSTALL_HINT } from './prometheus-test-helper.ts';
+import { INSTALL_HINT } from '../../../test/support/prometheus.ts';
 
 const PROMTOOL = '/usr/bin/promtool';
 const T0 = Date.parse('2026-01-02T03:04:05.000Z');

@@ -1,6 +1,7 @@
 // Prometheus metrics of one pipeline stage (ecosystem.md §2): prefix `pipetrain_`, base units, counters
 // ending in `_total`, histograms (never summaries) so series aggregate across stage pods.
 // Every series carries `job` and `stage`; known label combinations are pre-initialised to 0.
+import { STAGE_PHASES, type StagePhase, type StageStatus } from '../contract/index.ts';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface StageLabels {
@@ -28,33 +29,15 @@ export interface StepObservation {
 export const PEERS = ['upstream', 'downstream'] as const;
 export type Peer = (typeof PEERS)[number];
 
-export const PHASES = ['starting', 'connecting', 'training', 'finished', 'failed'] as const;
-export type Phase = (typeof PHASES)[number];
+export const PHASES = STAGE_PHASES;
+export type Phase = StagePhase;
 
-/** The hooks a transport link takes (`LinkEvents` in transport/types.ts, minus `log`). */
+/** The hooks a transport link takes (`LinkEvents` in transport/link-api.ts, minus `log`). */
 export interface LinkMetricEvents {
   /** A frame of `bytes` was written to the socket, `seconds` after send() was called. */
   onSent(bytes: number, seconds: number): void;
   /** A binary message of `bytes` arrived. */
   onReceived(bytes: number): void;
-}
-
-/** What `/status` returns; the operator reads it. Unknown values are `null`. */
-export interface StageStatus {
-  job: string;
-  stage: number;
-  phase: Phase;
-  /** Optimizer steps completed (1-based count; 0 before the first step). */
-  step: number;
-  totalSteps: number | null;
-  /** Loss of the last step; `null` before it and on every stage but the last. */
-  loss: number | null;
-  /** Samples per second of the last step. */
-  samplesPerSecond: number | null;
-  /** When the last step finished, ISO 8601. */
-  lastStepAt: string | null;
-  /** Wall-clock duration of the last step, seconds. */
-  stepDurationSeconds: number | null;
 }
 
 export interface StageMetrics {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LayerSchema } from '../spec/model-schema.ts';
+import { LayerSchema } from '../api/model-schema.ts';
 import { expandLayers, modelLayerCount } from './expand.ts';
 
 const layers = [

@@ -2,7 +2,7 @@
 // blocks, each a layer of its own, so the partitioner can cut between them, each block has its own
 // layer index (for weight names, initialisation seeds, dropout seeds and checkpoint files), and
 // `spec.pipeline.partition` counts them one by one.
-import type { LayerSpec } from '../spec/schema.ts';
+import type { LayerSpec } from '../api/schema.ts';
 
 export interface ExpandedLayers {
   /** One entry per model layer; repeated blocks appear once per repetition, each with repeat 1. */

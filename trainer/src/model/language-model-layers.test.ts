@@ -3,8 +3,8 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { LayerSchema } from '../spec/model-schema.ts';
-import type { LayerSpec } from '../spec/schema.ts';
+import { LayerSchema } from '../api/model-schema.ts';
+import type { LayerSpec } from '../api/schema.ts';
 import { initBackend } from '../tf/backend.ts';
 import { tokenCrossentropy } from '../train/loss.ts';
 import { expandLayers } from './expand.ts';

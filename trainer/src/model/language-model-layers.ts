@@ -3,7 +3,7 @@
 // N(0, 0.02/√(2·blocks)), biases 0, LayerNorm gains 1. Every draw is seeded by (job seed, layer,
 // slot) and a repeated block is a layer of its own, so initialisation does not depend on the partition.
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerSpec } from '../spec/schema.ts';
+import type { LayerSpec } from '../api/schema.ts';
 import { causalSelfAttention } from './attention.ts';
 import type { ApplyContext, Layer, NamedVariable } from './layers.ts';
 import { addBias, denseMatMul, geluTanh, layerNorm, seededDropout } from './ops.ts';

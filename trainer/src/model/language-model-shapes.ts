@@ -1,6 +1,6 @@
 // Shapes and parameter counts of the language-model layers (see spec/language-model-schema.ts).
 // A language model's samples are windows of token ids: spec.model.inputShape is [tokens].
-import type { LayerSpec } from '../spec/schema.ts';
+import type { LayerSpec } from '../api/schema.ts';
 import { formatShape, ShapeError } from './shape-error.ts';
 
 /** Per-sample output shape and trainable values of one layer. */

@@ -3,7 +3,7 @@
 // dropout seeds per (step, micro-batch, layer), unfused kernels (fused and unfused matmuls round
 // differently on wasm, which would break forward/recompute equality) and stable weight order.
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerSpec } from '../spec/schema.ts';
+import type { LayerSpec } from '../api/schema.ts';
 import { buildLanguageModelLayer, type LanguageModelContext, type WeightFactory } from './language-model-layers.ts';
 import { activate, addBias as addBiasTensor, denseMatMul, layerNorm } from './ops.ts';
 import { inferLayerShapes } from './shapes.ts';

@@ -3,7 +3,7 @@
 // forward/recompute equality on wasm), and the gradient of a 3-D × 2-D BatchMatMul fails in
 // tfjs 4.22 (shared/notes/language-models.md §1).
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation } from '../spec/schema.ts';
+import type { Activation } from '../api/schema.ts';
 
 /** x · kernel over the last axis of x (any rank), as Keras' Dense; the product itself is 2-D. */
 export function denseMatMul(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {

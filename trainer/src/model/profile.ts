@@ -1,7 +1,7 @@
 // Per-layer cost for the `profile` partition policy: the measured forward + backward time of each
 // layer on the chosen backend, at the job's micro-batch size (torchgpipe's balance_by_time).
 import * as tf from '@tensorflow/tfjs-core';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { jobLayers } from './expand.ts';
 import { buildLayers } from './layers.ts';
 import { inferLayerShapes } from './shapes.ts';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inferLayerShapes, ShapeError, windowOutput } from './shapes.ts';
-import type { LayerSpec } from '../spec/schema.ts';
-import { LayerSchema } from '../spec/model-schema.ts';
+import type { LayerSpec } from '../api/schema.ts';
+import { LayerSchema } from '../api/model-schema.ts';
 
 const dense = (units: number, useBias = true): LayerSpec => ({ type: 'dense', units, activation: 'linear', useBias });
 const conv = (filters: number, kernelSize: number, strides = 1, padding: 'valid' | 'same' = 'valid'): LayerSpec => ({

@@ -3,7 +3,7 @@
 // partitioner and the model builder. Shapes never include the batch dimension. The list is the
 // expanded one (model/expand.ts: one entry per transformer block) with vocabularies resolved
 // (model/vocabulary.ts).
-import type { LayerSpec } from '../spec/schema.ts';
+import type { LayerSpec } from '../api/schema.ts';
 import { inferLanguageModelLayer, type LayerResult } from './language-model-shapes.ts';
 import { formatShape, ShapeError } from './shape-error.ts';
 

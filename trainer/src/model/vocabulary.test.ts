@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LayerSchema } from '../spec/model-schema.ts';
+import { LayerSchema } from '../api/model-schema.ts';
 import { needsVocabulary, resolveVocabulary, statedVocabSize } from './vocabulary.ts';
 
 const parse = (l: Record<string, unknown>) => LayerSchema.parse(l);

@@ -2,7 +2,7 @@
 // vocabulary, and an lmHead's to the embedding's, so a job file need not repeat what meta.json
 // says. The spec is resolved once the data's vocabulary is known; everything after that (shapes,
 // partitioning, the model hash in checkpoints) sees explicit sizes.
-import type { LayerSpec } from '../spec/schema.ts';
+import type { LayerSpec } from '../api/schema.ts';
 
 /** The vocabulary the model's layers state themselves (embedding first, then an lmHead), if any. */
 export function statedVocabSize(layers: readonly LayerSpec[]): number | undefined {

@@ -5,7 +5,7 @@ import { inputTensor, targetTensor } from '../data/batches.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { jobLayers } from '../model/expand.ts';
 import { buildLayers } from '../model/layers.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import type { WeightBytes } from '../train/digest.ts';
 import { outputClasses } from '../train/job-model.ts';
 import { computeLoss, countCorrect } from '../train/loss.ts';

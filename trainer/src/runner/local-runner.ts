@@ -2,14 +2,14 @@
 // loopback, supervises them (restarting from checkpoints), and reports progress and a summary.
 import { resolve } from 'node:path';
 import { loadJobData } from '../data/load.ts';
-import type { PipelineJob } from '../spec/schema.ts';
+import type { PipelineJob } from '../api/schema.ts';
 import type { StageToSupervisor } from '../stage/protocol.ts';
 import { initBackend } from '../tf/backend.ts';
 import { weightsDigest } from '../train/digest.ts';
 import { evaluate } from './evaluate.ts';
 import { profileLayerCosts } from '../model/profile.ts';
 import { planPartition } from './partition-plan.ts';
-import type { ProgressReporter } from './progress.ts';
+import type { ProgressReporter } from './progress-output.ts';
 import { InterruptedError, Supervisor } from './supervisor.ts';
 import { createSupervisorMetrics, type SupervisorMetrics } from './supervisor-metrics.ts';
 

@@ -3,7 +3,7 @@ import { jobLayers } from '../model/expand.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
 import { balancePartition, parameterCosts } from '../model/partition.ts';
 import { needsVocabulary, resolveVocabulary } from '../model/vocabulary.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 
 /** Measures each layer's forward+backward time (model/profile.ts; it needs TensorFlow.js). */
 export type LayerProfiler = (spec: PipelineJobSpec) => number[];

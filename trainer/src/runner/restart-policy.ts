@@ -1,5 +1,5 @@
 // What the supervisor does after a stage failure: a pure decision, unit-tested on its own.
-import { StageExit } from '../stage/protocol.ts';
+import { StageExit } from '../contract/index.ts';
 
 export type RestartReason = 'exit' | 'signal' | 'peer-lost' | 'stalled' | 'invalid-job';
 

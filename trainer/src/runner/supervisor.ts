@@ -4,12 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { latestCommittedStep } from '../checkpoint/index.ts';
-import type { PipelineJob } from '../spec/schema.ts';
-import { StageExit, type StageConfig, type StageToSupervisor } from '../stage/protocol.ts';
+import type { PipelineJob } from '../api/schema.ts';
+import { type StageToSupervisor } from '../stage/protocol.ts';
+import { StageExit, type StageConfig } from '../contract/index.ts';
 import type { WeightBytes } from '../train/digest.ts';
-import type { ProgressReporter } from './progress.ts';
+import type { ProgressReporter } from './progress-output.ts';
 import { classifyExit, decideRestart, type FailureReport } from './restart-policy.ts';
-import { startStage, type StageProcess } from './stage-processes.ts';
+import { startStage, type StageProcess } from './fork-stages.ts';
 import type { SupervisorMetrics } from './supervisor-metrics.ts';
 
 type StepMessage = StageToSupervisor & { type: 'step' };
@@ -64,7 +65,11 @@ export class Supervisor {
   /** Set when a failure was detected; cleared by the first step of the next attempt. */
   private recovering: { detectedAt: number; stepsBefore: number } | undefined;
 
-  constructor(private readonly options: SupervisorOptions) {}
+  private readonly options: SupervisorOptions;
+
+  constructor(options: SupervisorOptions) {
+    this.options = options;
+  }
 
   async run(): Promise<TrainingResult> {
     let interrupt: (signal: NodeJS.Signals) => void = () => {};

@@ -4,7 +4,7 @@ import { gpipe, gpipeOrder } from './gpipe.ts';
 import { renderGrid } from './grid.ts';
 import { ScheduleError } from './errors.ts';
 import { formatAction } from './action.ts';
-import { computeOrder, microBatchOrder, range, shapes } from './test-helpers.ts';
+import { computeOrder, microBatchOrder, range, shapes } from '../../../test/support/schedule-helpers.ts';
 
 void test('gpipeOrder runs all forwards, then all backwards in ascending order', () => {
   assert.deepEqual(gpipeOrder(1, 3).map(formatAction), ['1F0', '1F1', '1F2', '1B0', '1B1', '1B2']);

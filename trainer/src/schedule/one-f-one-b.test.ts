@@ -4,7 +4,7 @@ import { formatAction } from './action.ts';
 import { ScheduleError } from './errors.ts';
 import { renderGrid } from './grid.ts';
 import { oneFOneB, oneFOneBOrder, warmupForwards } from './one-f-one-b.ts';
-import { computeOrder, microBatchOrder, range, shapes } from './test-helpers.ts';
+import { computeOrder, microBatchOrder, range, shapes } from '../../../test/support/schedule-helpers.ts';
 
 void test('1F1B p=3 m=4 is exactly the grid of pipeline.md §4', () => {
   assert.equal(

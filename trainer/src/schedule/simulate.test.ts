@@ -5,7 +5,7 @@ import { buildPrograms, idealBubbleFraction } from './build.ts';
 import { UNIT_COSTS } from './costs.ts';
 import { DeadlockError } from './errors.ts';
 import { simulate } from './simulate.ts';
-import { range, shapes } from './test-helpers.ts';
+import { range, shapes } from '../../../test/support/schedule-helpers.ts';
 
 void test('overall bubble equals (p-1)/(m+p-1) for both schedules with uniform costs', () => {
   for (const kind of ['GPipe', '1F1B'] as const) {

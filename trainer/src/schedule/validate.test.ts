@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { action, parseActions, type Action } from './action.ts';
 import { buildPrograms } from './build.ts';
-import { shapes } from './test-helpers.ts';
+import { shapes } from '../../../test/support/schedule-helpers.ts';
 import { validatePrograms } from './validate.ts';
 
 /** A valid two-stage, two-micro-batch GPipe program to break in the tests below. */

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointWriter, loadLatestCommitted, type LayerState, type Log, type StageSnapshot, type WriteResult } from '../checkpoint/index.ts';
-import type { PipelineJob } from '../spec/schema.ts';
+import type { PipelineJob } from '../api/schema.ts';
 import type { StageSession } from '../train/stage-session.ts';
 
 export interface StageCheckpointing {

@@ -1,4 +1,4 @@
 // Entry point the local runner forks for each stage.
-import { runStageProcess } from './stage-process.ts';
+import { runStageProcess } from './run-stage.ts';
 
 runStageProcess();

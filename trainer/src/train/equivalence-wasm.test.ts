@@ -6,7 +6,7 @@ import { loadJobData } from '../data/load.ts';
 import { weightsDigest } from './digest.ts';
 import { trainPipelineInProcess } from './pipeline-in-process.ts';
 import { trainSingleProcess } from './reference.ts';
-import { tinyConvJob, tinyMlpJob } from './test-jobs.ts';
+import { tinyConvJob, tinyMlpJob } from '../../../test/support/tiny-jobs.ts';
 
 before(async () => {
   assert.equal((await initBackend('wasm')).name, 'wasm');

@@ -6,11 +6,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../tf/backend.ts';
 import { loadJobData } from '../data/load.ts';
 import { rangesFromSizes } from '../model/partition.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { weightsDigest } from './digest.ts';
 import { trainPipelineInProcess } from './pipeline-in-process.ts';
 import { trainSingleProcess } from './reference.ts';
-import { tinyConvJob, tinyMlpJob } from './test-jobs.ts';
+import { tinyConvJob, tinyMlpJob } from '../../../test/support/tiny-jobs.ts';
 
 /** Spreads `layers` over `stages` as evenly as possible. */
 function evenPartition(layers: number, stages: number): number[] {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Evaluation } from '../data/step-batches.ts';
 import type { ApplyContext } from '../model/layers.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { FrameKind, type Link } from '../transport/index.ts';
 import { computeLoss, type LossName } from './loss.ts';
 import { readScalars } from './read-back.ts';

@@ -2,7 +2,7 @@
 import { jobLayers } from '../model/expand.ts';
 import { buildLayers } from '../model/layers.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { createOptimizer, type Optimizer } from './optimizer.ts';
 import { StageModel } from './stage-model.ts';
 

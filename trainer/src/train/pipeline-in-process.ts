@@ -4,7 +4,7 @@
 // the exactness tests use.
 import { randomBytes } from 'node:crypto';
 import type { TrainingData } from '../data/load.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { connectLink, listenLink, type Link } from '../transport/index.ts';
 import type { WeightBytes } from './digest.ts';
 import { createStageSession, maxBoundaryBytes, trainStage } from './stage-session.ts';

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TrainingData } from '../data/load.ts';
 import { makeBatches } from '../data/step-batches.ts';
 import { modelLayerCount } from '../model/expand.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import type { WeightBytes } from './digest.ts';
 import { evaluateStage, evaluationDue } from './evaluation.ts';
 import { buildStage } from './job-model.ts';

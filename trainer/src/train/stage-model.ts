@@ -19,14 +19,25 @@ export interface StageGradients {
 export class StageModel {
   readonly weights: NamedVariable[];
 
+  readonly layers: Layer[];
+  readonly isFirst: boolean;
+  readonly isLast: boolean;
+  private readonly lossName: LossName;
+  /** 1 / micro-batches: the loss is scaled here and nowhere else. */
+  private readonly lossScale: number;
+
   constructor(
-    readonly layers: Layer[],
-    readonly isFirst: boolean,
-    readonly isLast: boolean,
-    private readonly lossName: LossName,
-    /** 1 / micro-batches: the loss is scaled here and nowhere else. */
-    private readonly lossScale: number,
+    layers: Layer[],
+    isFirst: boolean,
+    isLast: boolean,
+    lossName: LossName,
+    lossScale: number,
   ) {
+    this.layers = layers;
+    this.isFirst = isFirst;
+    this.isLast = isLast;
+    this.lossName = lossName;
+    this.lossScale = lossScale;
     this.weights = layers.flatMap((layer) => layer.weights);
   }
 

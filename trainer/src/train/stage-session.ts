@@ -6,7 +6,7 @@ import { jobLayers } from '../model/expand.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
 import { rangesFromSizes, type StageRange } from '../model/partition.ts';
 import { buildPrograms } from '../schedule/index.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import type { Link } from '../transport/index.ts';
 import type { WeightBytes } from './digest.ts';
 import { evaluateStage, evaluationDue } from './evaluation.ts';

@@ -9,7 +9,7 @@ import { jobLayers } from '../model/expand.ts';
 import { embeddingWeightName } from '../model/language-model-layers.ts';
 import type { NamedVariable } from '../model/layers.ts';
 import { rangesFromSizes } from '../model/partition.ts';
-import type { PipelineJobSpec } from '../spec/schema.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
 import { FrameKind, type Frame, type Link } from '../transport/index.ts';
 import { frameToTensor, tensorToFrame } from './tensor-frames.ts';
 

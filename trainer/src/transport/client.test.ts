@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { connectLink, ConnectError } from './client.ts';
 import { listenLink } from './server.ts';
 import { FrameKind } from './kinds.ts';
-import { TOKEN } from './test-helpers.ts';
+import { TOKEN } from '../../../test/support/link-helpers.ts';
 
 /** A loopback port that was free a moment ago (bound on port 0, then released). */
 async function freePort(): Promise<number> {

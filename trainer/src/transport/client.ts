@@ -3,7 +3,7 @@
 import WebSocket from 'ws';
 import { bearerHeader } from './auth.ts';
 import { WsLink } from './link.ts';
-import { resolveLinkOptions, type Link, type LinkOptions, type ResolvedLinkOptions } from './types.ts';
+import { resolveLinkOptions, type Link, type LinkOptions, type ResolvedLinkOptions } from './link-api.ts';
 
 export interface ConnectLinkOptions extends LinkOptions {
   /** e.g. ws://stage-1.job.svc:7000/ */
@@ -21,6 +21,7 @@ export interface ConnectLinkOptions extends LinkOptions {
 export class ConnectError extends Error {
   /** HTTP status of a refused upgrade, if any (401 = wrong token). */
   readonly status: number | undefined;
+
   constructor(message: string, status?: number, cause?: unknown) {
     super(message, { cause });
     this.name = 'ConnectError';

@@ -23,6 +23,6 @@ export {
   type LinkEvents,
   type LinkOptions,
   type LinkStats,
-} from './types.ts';
+} from './link-api.ts';
 export { AcceptTimeoutError, listenLink, type LinkServer, type ListenLinkOptions } from './server.ts';
 export { ConnectError, connectLink, type ConnectLinkOptions } from './client.ts';

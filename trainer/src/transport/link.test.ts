@@ -6,9 +6,9 @@ import { FrameKind } from './kinds.ts';
 import { listenLink } from './server.ts';
 import { connectLink } from './client.ts';
 import { CloseCode, truncateReason } from './link.ts';
-import { LinkClosedError } from './types.ts';
+import { LinkClosedError } from './link-api.ts';
 import { ReceiveTimeoutError } from './mailbox.ts';
-import { linkPair, logSink, TOKEN } from './test-helpers.ts';
+import { linkPair, logSink, TOKEN } from '../../../test/support/link-helpers.ts';
 import type { SendBufferPool } from './send-buffers.ts';
 
 const activation = (step: number, microBatch: number, n = 4, fill = step): Frame => ({

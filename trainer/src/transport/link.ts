@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { decodeFrame, encodedFrameBytes, encodeFrameInto, FrameError, type Frame } from './frame.ts';
 import { Mailbox } from './mailbox.ts';
 import { SendBufferPool } from './send-buffers.ts';
-import { LinkClosedError, type Link, type LinkClosedInfo, type LinkStats, type ResolvedLinkOptions } from './types.ts';
+import { LinkClosedError, type Link, type LinkClosedInfo, type LinkStats, type ResolvedLinkOptions } from './link-api.ts';
 
 /** Close codes (RFC 6455 §7.4.1). */
 export const CloseCode = {
@@ -61,12 +61,20 @@ export class WsLink implements Link {
   private drainWaiters: Array<() => void> = [];
   private terminateTimer: NodeJS.Timeout | undefined;
 
-  /** @param ws an OPEN socket; @param peer a description for logs (address or URL, never the token). */
+  /** An OPEN socket. */
+  private readonly ws: WebSocket;
+  private readonly options: ResolvedLinkOptions;
+  /** A description for logs (address or URL, never the token). */
+  readonly peer: string;
+
   constructor(
-    private readonly ws: WebSocket,
-    private readonly options: ResolvedLinkOptions,
-    readonly peer: string,
+    ws: WebSocket,
+    options: ResolvedLinkOptions,
+    peer: string,
   ) {
+    this.ws = ws;
+    this.options = options;
+    this.peer = peer;
     this.mailbox = new Mailbox(options.maxQueuedFrames);
     this.decodeLimits = { maxPayloadBytes: options.maxPayloadBytes };
     // Idle buffers never exceed what can be in flight: the high-water mark plus two frames.

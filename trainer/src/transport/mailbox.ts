@@ -28,8 +28,12 @@ export class Mailbox {
   private queued = 0;
   private closedError: Error | undefined;
 
-  /** @param maxQueuedFrames frames that may wait for a receiver across all keys. */
-  constructor(private readonly maxQueuedFrames: number) {}
+  /** Frames that may wait for a receiver across all keys. */
+  private readonly maxQueuedFrames: number;
+
+  constructor(maxQueuedFrames: number) {
+    this.maxQueuedFrames = maxQueuedFrames;
+  }
 
   /** Frames currently waiting for a receiver. */
   get size(): number {

@@ -11,7 +11,11 @@ export class SendBufferPool {
   private freeBytes = 0;
 
   /** @param maxFreeBytes bound on idle pooled memory, bytes (e.g. the high-water mark plus two frames). */
-  constructor(private readonly maxFreeBytes: number) {}
+  private readonly maxFreeBytes: number;
+
+  constructor(maxFreeBytes: number) {
+    this.maxFreeBytes = maxFreeBytes;
+  }
 
   /** Idle bytes held for reuse. */
   get idleBytes(): number {

@@ -7,8 +7,8 @@ import { FrameKind } from './kinds.ts';
 import { AcceptTimeoutError, listenLink, type LinkServer } from './server.ts';
 import { connectLink, ConnectError } from './client.ts';
 import { CloseCode } from './link.ts';
-import { LinkClosedError } from './types.ts';
-import { logSink, TOKEN } from './test-helpers.ts';
+import { LinkClosedError } from './link-api.ts';
+import { logSink, TOKEN } from '../../../test/support/link-helpers.ts';
 
 const MAX_PAYLOAD = 4096;
 

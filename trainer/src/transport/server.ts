@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { isAuthorized } from './auth.ts';
 import { CloseCode, WsLink } from './link.ts';
-import { LinkClosedError, resolveLinkOptions, type Link, type LinkOptions } from './types.ts';
+import { LinkClosedError, resolveLinkOptions, type Link, type LinkOptions } from './link-api.ts';
 
 export interface LinkServer {
   /** The bound TCP port (useful with port 0). */

@@ -1,0 +1,138 @@
+// Builds the Pod of one stage for one attempt. Pure: everything comes from the arguments, so the
+// pod is unit-tested field by field and identical across reconciles and operator restarts.
+import type * as k8s from '@kubernetes/client-node';
+import type { PipelineJob } from '../../trainer/src/api/schema.ts';
+import { CONFIG_ENV, TOKEN_ENV, type StageConfig } from '../../trainer/src/contract/index.ts';
+import { CONTAINER_NAME, HOSTNAME_LABEL, Labels, TOKEN_KEY } from '../constants.ts';
+import { LINK_PORT, STAGE_UID } from '../../trainer/src/contract/index.ts';
+import { childLabels } from './labels.ts';
+import { claimName, podName, secretName, serviceName, stageHost, stageHostname } from './names.ts';
+
+export interface StagePodInput {
+  job: PipelineJob;
+  namespace: string;
+  owner: k8s.V1OwnerReference;
+  partition: number[];
+  stage: number;
+  attempt: number;
+  /** Image when spec.image is empty (operator flag --stage-image). */
+  defaultImage: string;
+  /** argv of the stage process (operator flag --stage-command). */
+  command: string[];
+  /** Nodes this attempt must not use (the node of the last failure). */
+  avoidNodes?: string[];
+  /** Claim mounted at spec.checkpoint.path, if any. */
+  checkpointClaim?: string;
+}
+
+/** The claim a job's pods mount: the user's existing one, the operator-made one, or none. */
+export function checkpointClaimOf(job: PipelineJob): string | undefined {
+  const checkpoint = job.spec.checkpoint;
+  if (checkpoint?.persistentVolumeClaim) return checkpoint.persistentVolumeClaim.claimName;
+  if (checkpoint?.volumeClaimTemplate) return claimName(job.metadata.name);
+  return undefined;
+}
+
+export function buildStagePod(input: StagePodInput): k8s.V1Pod {
+  const { job, namespace, stage, attempt, partition } = input;
+  const name = job.metadata.name;
+  const spec = job.spec;
+  const last = stage === partition.length - 1;
+  const config: StageConfig = {
+    job: { apiVersion: job.apiVersion, kind: job.kind, metadata: { name, namespace }, spec },
+    stage,
+    partition,
+    listenHost: '0.0.0.0',
+    listenPort: LINK_PORT,
+    downstreamUrl: last ? undefined : `ws://${stageHost(name, namespace, stage + 1)}:${LINK_PORT}`,
+    metricsHost: '0.0.0.0',
+    metricsPort: spec.metricsPort,
+    baseDir: '/',
+  };
+  const env: k8s.V1EnvVar[] = [
+    { name: CONFIG_ENV, value: JSON.stringify(config) },
+    { name: TOKEN_ENV, valueFrom: { secretKeyRef: { name: secretName(name), key: TOKEN_KEY } } },
+  ];
+  const volumes: k8s.V1Volume[] = [{ name: 'tmp', emptyDir: {} }];
+  // The root file system is read-only: scratch files go to /tmp.
+  const mounts: k8s.V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
+  if (spec.checkpoint) {
+    // Without a claim the checkpoints live as long as the pod (an emptyDir: the root is read-only).
+    volumes.push(input.checkpointClaim ? { name: 'checkpoints', persistentVolumeClaim: { claimName: input.checkpointClaim } } : { name: 'checkpoints', emptyDir: {} });
+    mounts.push({ name: 'checkpoints', mountPath: spec.checkpoint.path });
+  }
+  const container: k8s.V1Container = {
+    name: CONTAINER_NAME,
+    image: spec.image ?? input.defaultImage,
+    command: input.command,
+    env,
+    ports: [
+      ...(stage > 0 ? [{ name: 'link', containerPort: LINK_PORT }] : []),
+      { name: 'metrics', containerPort: spec.metricsPort },
+    ],
+    resources: resourcesOf(spec.resources),
+    readinessProbe: { httpGet: { path: '/healthz', port: spec.metricsPort }, periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 3 },
+    securityContext: {
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    },
+    volumeMounts: mounts,
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: podName(name, stage),
+      namespace,
+      labels: { ...childLabels(name, 'stage'), [Labels.stage]: String(stage), [Labels.attempt]: String(attempt) },
+      ownerReferences: [input.owner],
+    },
+    spec: {
+      hostname: stageHostname(name, stage),
+      subdomain: serviceName(name),
+      // The restart unit is the whole pipeline: the operator restarts every stage together.
+      restartPolicy: 'Never',
+      // Stage pods talk to their neighbours, never to the API server.
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: 10,
+      nodeSelector: spec.nodeSelector,
+      tolerations: spec.tolerations as k8s.V1Toleration[] | undefined,
+      affinity: avoidNodesAffinity(input.avoidNodes),
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: STAGE_UID,
+        runAsGroup: STAGE_UID,
+        fsGroup: STAGE_UID,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      containers: [container],
+      volumes,
+    },
+  };
+}
+
+function resourcesOf(resources: PipelineJob['spec']['resources']): k8s.V1ResourceRequirements | undefined {
+  if (!resources) return undefined;
+  const limits = resources.limits ? { ...resources.limits } : undefined;
+  const requests = resources.requests ? { ...resources.requests } : undefined;
+  // Extended resources (nvidia.com/gpu) cannot be overcommitted: Kubernetes wants requests == limits.
+  for (const [key, value] of Object.entries(limits ?? {})) {
+    if (key.includes('/') && requests && !(key in requests)) requests[key] = value;
+  }
+  return { limits, requests };
+}
+
+function avoidNodesAffinity(nodes: string[] | undefined): k8s.V1Affinity | undefined {
+  if (!nodes || nodes.length === 0) return undefined;
+  return {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchExpressions: [{ key: HOSTNAME_LABEL, operator: 'NotIn', values: [...nodes].sort() }] }],
+      },
+    },
+  };
+}

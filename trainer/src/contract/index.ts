@@ -1,0 +1,7 @@
+// The contract between the trainer and the operator: stage configuration and its environment,
+// exit codes, the stage image's defaults and the /status report. Both sides import it; the trainer
+// never imports the operator.
+export { CONFIG_ENV, TOKEN_ENV, type StageConfig } from './stage-config.ts';
+export { StageExit } from './exit-codes.ts';
+export { DEFAULT_METRICS_PORT, DEFAULT_STAGE_COMMAND, DEFAULT_STAGE_IMAGE, LINK_PORT, STAGE_UID } from './stage-pod.ts';
+export { STAGE_PHASES, type StagePhase, type StageStatus } from './stage-status.ts';

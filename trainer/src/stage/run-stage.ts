@@ -1,0 +1,202 @@
+// One pipeline stage process, as a checklist: boot, connect, resume, train, finish. The
+// configuration is read once, before anything else; every later failure is logged and reported
+// with the job and stage it belongs to.
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { CheckpointMismatchError, type WriteResult } from '../checkpoint/index.ts';
+import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig } from '../contract/index.ts';
+import { DataError, type SplitDataset } from '../data/dataset.ts';
+import { loadJobData } from '../data/load.ts';
+import { createCheckpointMetrics, createStageMetrics, startMetricsServer, type MetricsServer, type StageMetrics } from '../metrics/index.ts';
+import { initBackend } from '../tf/backend.ts';
+import { createStageSession, maxBoundaryBytes, trainStage, type StageSession } from '../train/stage-session.ts';
+import { connectLink, LinkClosedError, listenLink, type Link, type LinkServer } from '../transport/index.ts';
+import { createStageCheckpointing, type StageCheckpointing } from './checkpointing.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { watchPeer } from './peer-watchdog.ts';
+import { stageTitle } from './process-title.ts';
+import { agreeOnResumeStep } from './resume-agreement.ts';
+import { listenToSupervisor, report, startSupervisorHeartbeat, supervisorMessage } from './supervisor-channel.ts';
+
+const LINK_TIMEOUT_MS = 60_000;
+/** Neighbour heartbeats: one per second; a neighbour silent for PEER_TIMEOUT_MS is lost. */
+const HEARTBEAT_INTERVAL_MS = 1_000;
+const PEER_TIMEOUT_MS = 10_000;
+
+/** What a booted stage holds: its configuration, token, logs, metrics, backend and data. */
+interface BootedStage {
+  config: StageConfig;
+  token: string;
+  log: Logger;
+  metrics: StageMetrics;
+  metricsServer: MetricsServer;
+  /** Where the upstream neighbour connects (stages > 0). */
+  server?: LinkServer;
+  backend: string;
+  data: SplitDataset;
+  /** Called for every checkpoint write (metrics, /status). */
+  onCheckpointWritten(result: WriteResult): void;
+}
+
+interface Neighbours {
+  upstream?: Link;
+  downstream?: Link;
+}
+
+interface Resumed {
+  session: StageSession;
+  checkpoints?: StageCheckpointing;
+  startStep: number;
+}
+
+async function runStage(config: StageConfig, token: string, log: Logger): Promise<void> {
+  const stage = await boot(config, token, log);
+  const neighbours = await connect(stage);
+  const resumed = await resume(stage, neighbours);
+  await train(stage, resumed);
+  await finish(stage, neighbours, resumed);
+}
+
+/** Metrics, backend and data; a hot standby waits here for `start`; then the link and metrics servers. */
+async function boot(config: StageConfig, token: string, log: Logger): Promise<BootedStage> {
+  const { job, stage, partition } = config;
+  const labels = { job: job.metadata.name, stage };
+  const metrics = createStageMetrics(labels);
+  const checkpointMetrics = createCheckpointMetrics(metrics.registry, labels, job.spec.checkpoint?.everySteps);
+  metrics.setPhase('starting');
+  startSupervisorHeartbeat(stage, HEARTBEAT_INTERVAL_MS);
+  const backend = await initBackend(job.spec.training.backend);
+  const data = await loadJobData(job.spec, config.baseDir);
+  // The process title tells `ps` (and the tests) which stage a process is, and whether it is active.
+  if (config.waitForStart) {
+    process.title = stageTitle(stage, partition.length, job.metadata.name, true);
+    void report({ type: 'ready', stage });
+    await supervisorMessage('start');
+  }
+  process.title = stageTitle(stage, partition.length, job.metadata.name);
+  const server = stage > 0
+    ? await listenLink({ token, maxPayloadBytes: maxBoundaryBytes(job.spec, partition), ...metrics.linkEvents('upstream'), host: config.listenHost, port: config.listenPort, log: log.link })
+    : undefined;
+  // /status also carries the newest checkpoint this stage saw committed (the operator shows it).
+  let lastCommitted: { checkpointStep: number; checkpointAt: string } | undefined;
+  const onCheckpointWritten = (result: WriteResult) => {
+    checkpointMetrics.observeWrite(result);
+    if (result.ok && result.info.committed) lastCommitted = { checkpointStep: result.info.step, checkpointAt: new Date().toISOString() };
+  };
+  const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, status: () => ({ ...metrics.status(), ...lastCommitted }) });
+  void report({ type: 'listening', stage, linkPort: server?.port ?? 0, metricsPort: metricsServer.port });
+  log.info('Started stage', { backend: backend.choice, layers: partition[stage], linkPort: server?.port, metricsPort: metricsServer.port });
+  return { config, token, log, metrics, metricsServer, server, backend: backend.choice, data, onCheckpointWritten };
+}
+
+/** Links to both neighbours (the downstream address from the config or the supervisor), watched for silence. */
+async function connect(stage: BootedStage): Promise<Neighbours> {
+  const { config, log, metrics, server } = stage;
+  const isLast = config.stage === config.partition.length - 1;
+  metrics.setPhase('connecting');
+  const linkOptions = { token: stage.token, maxPayloadBytes: maxBoundaryBytes(config.job.spec, config.partition), log: log.link };
+  const connectDownstream = async () => {
+    const url = config.downstreamUrl ?? (await supervisorMessage('connect')).url;
+    return connectLink({ ...linkOptions, ...metrics.linkEvents('downstream'), url, connectTimeoutMs: LINK_TIMEOUT_MS });
+  };
+  const [downstream, upstream] = await Promise.all([isLast ? undefined : connectDownstream(), server?.accept(LINK_TIMEOUT_MS)]);
+  await server?.close();
+  for (const [peer, link] of [['upstream', upstream], ['downstream', downstream]] as const) {
+    if (link) watchPeer(link, { intervalMs: HEARTBEAT_INTERVAL_MS, timeoutMs: PEER_TIMEOUT_MS, onSilent: (ms) => peerLost(log, config.stage, `${peer} stage silent for ${Math.round(ms / 1000)} s`) });
+  }
+  return { upstream, downstream };
+}
+
+/** The stage's model slice, restored from the newest committed checkpoint; every stage agrees on the step. */
+async function resume(stage: BootedStage, { upstream, downstream }: Neighbours): Promise<Resumed> {
+  const { config, log } = stage;
+  const { job, partition } = config;
+  const session = createStageSession({ spec: job.spec, stage: config.stage, partition, data: stage.data, upstream, downstream });
+  const checkpointDir = job.spec.checkpoint?.path ? resolve(config.baseDir, job.spec.checkpoint.path) : undefined;
+  const checkpoints = checkpointDir
+    ? createStageCheckpointing({ dir: checkpointDir, job, stage: config.stage, partition, session, backend: stage.backend, log: log.link, onWritten: stage.onCheckpointWritten })
+    : undefined;
+  const startStep = (await checkpoints?.resume()) ?? 0;
+  await agreeOnResumeStep(startStep, upstream, downstream, LINK_TIMEOUT_MS);
+  return { session, checkpoints, startStep };
+}
+
+/** Every remaining step; each finished step is measured, reported, and may start a checkpoint. */
+async function train(stage: BootedStage, { session, checkpoints, startStep }: Resumed): Promise<void> {
+  const { metrics } = stage;
+  const index = stage.config.stage;
+  metrics.setTotalSteps(session.plan.totalSteps);
+  metrics.setPhase('training');
+  void report({ type: 'training', stage: index, totalSteps: session.plan.totalSteps, startStep });
+  await trainStage(session, (result) => {
+    metrics.observeStep({ ...result, samples: session.plan.batchSize });
+    const { gradientNorm: _norm, ...stepFields } = result;
+    void report({ type: 'step', stage: index, ...stepFields });
+    checkpoints?.afterStep(result.step + 1);
+  }, startStep);
+}
+
+/** The final checkpoint, the weights to the supervisor, then the links and the metrics server close. */
+async function finish(stage: BootedStage, { upstream, downstream }: Neighbours, { session, checkpoints }: Resumed): Promise<void> {
+  await checkpoints?.finish(session.plan.totalSteps);
+  stage.metrics.setPhase('finished');
+  await report({ type: 'finished', stage: stage.config.stage, weights: session.weights() });
+  stage.log.info('Finished training', { steps: session.plan.totalSteps, tensors: tf.memory().numTensors });
+  await Promise.all([upstream?.close('finished'), downstream?.close('finished')]);
+  await stage.metricsServer.close();
+}
+
+function peerLost(log: Logger, stage: number, reason: string): void {
+  log.error('Lost a neighbour stage', { reason });
+  void report({ type: 'failed', stage, message: `peer lost: ${reason}`, exitCode: StageExit.PeerLost }).then(() => process.exit(StageExit.PeerLost));
+}
+
+/** The stage's configuration and token from the environment (the local runner and the operator set them). */
+function readEnvironment(): { config: StageConfig; token: string } {
+  const raw = process.env[CONFIG_ENV];
+  if (!raw) throw new DataError(`${CONFIG_ENV} is not set (the stage configuration, JSON)`);
+  let config: StageConfig;
+  try {
+    config = JSON.parse(raw) as StageConfig;
+  } catch {
+    throw new DataError(`${CONFIG_ENV} is not valid JSON`);
+  }
+  const token = process.env[TOKEN_ENV];
+  if (!token) throw new DataError(`${TOKEN_ENV} is not set: stages refuse to run without the job's token`);
+  return { config, token };
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof DataError || error instanceof RangeError || error instanceof CheckpointMismatchError) return StageExit.InvalidJob;
+  if (error instanceof LinkClosedError) return StageExit.PeerLost;
+  return StageExit.Failed;
+}
+
+/** Logs and reports the failure, then exits with its code; `stage` is undefined when the config was unreadable. */
+function fail(log: Logger, stage: number | undefined, error: unknown): void {
+  const exitCode = exitCodeFor(error);
+  const message = error instanceof Error ? error.message : String(error);
+  log.error('Stage failed', { error: message, exitCode });
+  void report({ type: 'failed', stage: stage ?? -1, message, exitCode }).then(() => process.exit(exitCode));
+}
+
+/**
+ * Runs this process as one pipeline stage and exits with a StageExit code. Configuration comes
+ * from the environment (CONFIG_ENV, TOKEN_ENV): the local runner and the operator both set it.
+ */
+export function runStageProcess(): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(StageExit.Terminated));
+  listenToSupervisor();
+  let environment: { config: StageConfig; token: string };
+  try {
+    environment = readEnvironment();
+  } catch (error) {
+    return fail(createLogger({}), undefined, error);
+  }
+  const { config, token } = environment;
+  const log = createLogger({ job: config.job?.metadata?.name, stage: config.stage });
+  runStage(config, token, log).then(
+    () => process.exit(StageExit.Succeeded),
+    (error: unknown) => fail(log, config.stage, error),
+  );
+}
