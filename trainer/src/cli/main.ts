@@ -5,6 +5,7 @@ import { registerValidate } from './validate-command.ts';
 import { registerRenderSchedule } from './render-schedule-command.ts';
 import { registerStage } from './stage-command.ts';
 import { registerCheckpoints } from './checkpoints-command.ts';
+import { registerGenerate } from './generate-command.ts';
 
 /** Adds one subcommand to the program (the operator's CLI adds `operator`). */
 export type RegisterCommand = (program: Command) => void;
@@ -18,6 +19,7 @@ export function buildProgram(extraCommands: readonly RegisterCommand[] = []): Co
   registerValidate(program);
   registerRenderSchedule(program);
   registerCheckpoints(program);
+  registerGenerate(program);
   registerStage(program);
   for (const register of extraCommands) register(program);
   return program;

@@ -1,10 +1,12 @@
 // A stage's side of checkpoints: resume from the newest committed one, save every N steps.
 // Copying the weights out of the backend is the only part on the training path; the disk write
 // runs in the background (CheckpointWriter) and the next save waits for the previous one.
-import { createHash } from 'node:crypto';
+// A tied weight is stored once, with the embedding (layer 0); the stage holding the lmHead's copy
+// reads it, and its optimizer slots, from layer 0's file when it resumes.
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointWriter, loadLatestCommitted, type LayerState, type Log, type StageSnapshot, type WriteResult } from '../checkpoint/index.ts';
 import type { PipelineJob } from '../api/schema.ts';
+import { describeModel, hashModel, type ModelDescription } from '../checkpoint/model-description.ts';
 import type { StageSession } from '../train/stage-session.ts';
 
 export interface StageCheckpointing {
@@ -24,13 +26,14 @@ export interface CheckpointingOptions {
   session: StageSession;
   backend: string;
   log: Log;
+  /** Stage 0 stores it in its manifest: what `pipetrain generate` rebuilds. */
+  model?: ModelDescription;
   onWritten?(result: WriteResult): void;
 }
 
-/** Identifies the model a checkpoint belongs to: layers, input, loss, seed and optimizer kind. */
+/** Identifies the model a checkpoint belongs to: layers (vocabulary resolved), input, loss, seed and optimizer kind. */
 export function modelSpecHash(job: PipelineJob): string {
-  const { model, training } = job.spec;
-  return createHash('sha256').update(JSON.stringify({ model, seed: training.seed, optimizer: training.optimizer.type })).digest('hex');
+  return hashModel(describeModel(job));
 }
 
 export function createStageCheckpointing(options: CheckpointingOptions): StageCheckpointing {
@@ -49,7 +52,9 @@ export function createStageCheckpointing(options: CheckpointingOptions): StageCh
 
   return {
     async resume() {
-      const layers = session.runtime.model.layers.map((layer) => layer.index);
+      const own = session.runtime.model.layers.map((layer) => layer.index);
+      // The lmHead's stage also reads layer 0: the tied matrix is stored there, once.
+      const layers = session.runtime.model.weights.some((w) => w.tiedCopy) && !own.includes(0) ? [...own, 0] : own;
       const loaded = await loadLatestCommitted(dir, { layers, specHash, log });
       if (!loaded) return 0;
       if (loaded.backend !== options.backend) {
@@ -75,31 +80,35 @@ function snapshot(options: CheckpointingOptions, completedSteps: number, specHas
   const { session, job } = options;
   const { slots, scalars } = session.runtime.optimizer.state();
   const copy = (t: tf.Tensor) => Float32Array.from(t.dataSync() as Float32Array);
-  const layers: LayerState[] = session.runtime.model.layers.map((layer) => ({
-    layerIndex: layer.index,
-    weights: layer.weights.map((w) => ({ name: w.name, shape: [...w.variable.shape], data: copy(w.variable) })),
-    slots: [...slots.entries()]
-      .filter(([name]) => layer.weights.some((w) => name.startsWith(`${w.name}/`)))
-      .map(([name, t]) => ({ name, shape: [...t.shape], data: copy(t) })),
-  }));
+  const layers: LayerState[] = session.runtime.model.layers.map((layer) => {
+    const stored = layer.weights.filter((w) => !w.tiedCopy);
+    return {
+      layerIndex: layer.index,
+      weights: stored.map((w) => ({ name: w.name, shape: [...w.variable.shape], data: copy(w.variable) })),
+      slots: [...slots.entries()]
+        .filter(([name]) => stored.some((w) => name.startsWith(`${w.name}/`)))
+        .map(([name, t]) => ({ name, shape: [...t.shape], data: copy(t) })),
+    };
+  });
   return {
     jobName: job.metadata.name, step: completedSteps, stage: options.stage, stages: options.partition.length, partition: options.partition,
     layers, optimizer: { type: job.spec.training.optimizer.type, scalars: { ...scalars } }, data: session.plan.position(completedSteps),
-    backend: options.backend, seed: job.spec.training.seed, specHash,
+    backend: options.backend, seed: job.spec.training.seed, specHash, ...(options.stage === 0 && options.model ? { model: options.model } : {}),
   };
 }
 
 function restore(session: StageSession, layers: Map<number, LayerState>, scalars: Record<string, number>): void {
   const slotValues = new Map<string, Float32Array>();
+  for (const state of layers.values()) for (const slot of state.slots) slotValues.set(slot.name, slot.data);
   for (const layer of session.runtime.model.layers) {
-    const state = layers.get(layer.index);
-    if (!state) throw new Error(`checkpoint has no state for layer ${layer.index}`);
     for (const w of layer.weights) {
+      // A tied copy is restored from the embedding's record (layer 0), which has its name.
+      const state = layers.get(w.tiedCopy ? 0 : layer.index);
+      if (!state) throw new Error(`checkpoint has no state for layer ${w.tiedCopy ? 0 : layer.index}`);
       const record = state.weights.find((r) => r.name === w.name);
       if (!record || record.data.length !== w.variable.size) throw new Error(`checkpoint weight ${w.name} is missing or has the wrong size`);
       tf.tidy(() => w.variable.assign(tf.tensor(record.data, w.variable.shape)));
     }
-    for (const slot of state.slots) slotValues.set(slot.name, slot.data);
   }
   session.runtime.optimizer.restore(slotValues, scalars);
 }

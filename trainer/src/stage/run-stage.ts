@@ -5,12 +5,14 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointMismatchError, type WriteResult } from '../checkpoint/index.ts';
 import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig } from '../contract/index.ts';
-import { DataError, type SplitDataset } from '../data/dataset.ts';
-import { loadJobData } from '../data/load.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
+import { DataError } from '../data/dataset.ts';
+import { isTokenData, loadTrainingData, type TrainingData } from '../data/load.ts';
 import { createCheckpointMetrics, createStageMetrics, startMetricsServer, type MetricsServer, type StageMetrics } from '../metrics/index.ts';
 import { initBackend } from '../tf/backend.ts';
 import { createStageSession, maxBoundaryBytes, trainStage, type StageSession } from '../train/stage-session.ts';
 import { connectLink, LinkClosedError, listenLink, type Link, type LinkServer } from '../transport/index.ts';
+import { describeModel } from '../checkpoint/model-description.ts';
 import { createStageCheckpointing, type StageCheckpointing } from './checkpointing.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { watchPeer } from './peer-watchdog.ts';
@@ -33,7 +35,9 @@ interface BootedStage {
   /** Where the upstream neighbour connects (stages > 0). */
   server?: LinkServer;
   backend: string;
-  data: SplitDataset;
+  /** The job's spec with the data's vocabulary filled in: what this stage builds and trains. */
+  spec: PipelineJobSpec;
+  data: TrainingData;
   /** Called for every checkpoint write (metrics, /status). */
   onCheckpointWritten(result: WriteResult): void;
 }
@@ -66,7 +70,7 @@ async function boot(config: StageConfig, token: string, log: Logger): Promise<Bo
   metrics.setPhase('starting');
   startSupervisorHeartbeat(stage, HEARTBEAT_INTERVAL_MS);
   const backend = await initBackend(job.spec.training.backend);
-  const data = await loadJobData(job.spec, config.baseDir);
+  const { spec, data } = await loadTrainingData(job.spec, config.baseDir);
   // The process title tells `ps` (and the tests) which stage a process is, and whether it is active.
   if (config.waitForStart) {
     process.title = stageTitle(stage, partition.length, job.metadata.name, true);
@@ -75,7 +79,7 @@ async function boot(config: StageConfig, token: string, log: Logger): Promise<Bo
   }
   process.title = stageTitle(stage, partition.length, job.metadata.name);
   const server = stage > 0
-    ? await listenLink({ token, maxPayloadBytes: maxBoundaryBytes(job.spec, partition), ...metrics.linkEvents('upstream'), host: config.listenHost, port: config.listenPort, log: log.link })
+    ? await listenLink({ token, maxPayloadBytes: maxBoundaryBytes(spec, partition), ...metrics.linkEvents('upstream'), host: config.listenHost, port: config.listenPort, log: log.link })
     : undefined;
   // /status also carries the newest checkpoint this stage saw committed (the operator shows it).
   let lastCommitted: { checkpointStep: number; checkpointAt: string } | undefined;
@@ -86,7 +90,7 @@ async function boot(config: StageConfig, token: string, log: Logger): Promise<Bo
   const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, status: () => ({ ...metrics.status(), ...lastCommitted }) });
   void report({ type: 'listening', stage, linkPort: server?.port ?? 0, metricsPort: metricsServer.port });
   log.info('Started stage', { backend: backend.choice, layers: partition[stage], linkPort: server?.port, metricsPort: metricsServer.port });
-  return { config, token, log, metrics, metricsServer, server, backend: backend.choice, data, onCheckpointWritten };
+  return { config, token, log, metrics, metricsServer, server, backend: backend.choice, spec, data, onCheckpointWritten };
 }
 
 /** Links to both neighbours (the downstream address from the config or the supervisor), watched for silence. */
@@ -94,7 +98,7 @@ async function connect(stage: BootedStage): Promise<Neighbours> {
   const { config, log, metrics, server } = stage;
   const isLast = config.stage === config.partition.length - 1;
   metrics.setPhase('connecting');
-  const linkOptions = { token: stage.token, maxPayloadBytes: maxBoundaryBytes(config.job.spec, config.partition), log: log.link };
+  const linkOptions = { token: stage.token, maxPayloadBytes: maxBoundaryBytes(stage.spec, config.partition), log: log.link };
   const connectDownstream = async () => {
     const url = config.downstreamUrl ?? (await supervisorMessage('connect')).url;
     return connectLink({ ...linkOptions, ...metrics.linkEvents('downstream'), url, connectTimeoutMs: LINK_TIMEOUT_MS });
@@ -110,11 +114,15 @@ async function connect(stage: BootedStage): Promise<Neighbours> {
 /** The stage's model slice, restored from the newest committed checkpoint; every stage agrees on the step. */
 async function resume(stage: BootedStage, { upstream, downstream }: Neighbours): Promise<Resumed> {
   const { config, log } = stage;
-  const { job, partition } = config;
-  const session = createStageSession({ spec: job.spec, stage: config.stage, partition, data: stage.data, upstream, downstream });
+  const { partition } = config;
+  const job = { ...config.job, spec: stage.spec };
+  const session = createStageSession({ spec: stage.spec, stage: config.stage, partition, data: stage.data, upstream, downstream });
   const checkpointDir = job.spec.checkpoint?.path ? resolve(config.baseDir, job.spec.checkpoint.path) : undefined;
   const checkpoints = checkpointDir
-    ? createStageCheckpointing({ dir: checkpointDir, job, stage: config.stage, partition, session, backend: stage.backend, log: log.link, onWritten: stage.onCheckpointWritten })
+    ? createStageCheckpointing({
+      dir: checkpointDir, job, stage: config.stage, partition, session, backend: stage.backend, log: log.link, onWritten: stage.onCheckpointWritten,
+      model: describeModel(job, isTokenData(stage.data) ? stage.data.meta.tokenizer : undefined),
+    })
     : undefined;
   const startStep = (await checkpoints?.resume()) ?? 0;
   await agreeOnResumeStep(startStep, upstream, downstream, LINK_TIMEOUT_MS);
