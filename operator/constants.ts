@@ -30,6 +30,7 @@ export const Reasons = {
   PodsCreated: 'PodsCreated',
   StagesRunning: 'StagesRunning',
   StagesStarting: 'StagesStarting',
+  ImagePullFailed: 'ImagePullFailed',
   AllStagesSucceeded: 'AllStagesSucceeded',
   InvalidSpec: 'InvalidSpec',
   InvalidJob: 'InvalidJob',

@@ -45,7 +45,9 @@ test('a stage pod: names, labels, owner, DNS, env, probe and a locked-down secur
   assert.equal(config.downstreamUrl, 'ws://tiny-stage-2.tiny.ns.svc.cluster.local:7400');
   assert.equal(config.listenHost, '0.0.0.0');
   assert.deepEqual(env.PIPETRAIN_TOKEN?.valueFrom?.secretKeyRef, { name: 'tiny-token', key: 'token' });
-  assert.deepEqual(Object.keys(env).sort(), ['PIPETRAIN_STAGE_CONFIG', 'PIPETRAIN_TOKEN'], 'only variables the stage reads');
+  // TensorFlow's bits depend on its intra-op thread count and oneDNN switch: pinned on every pod.
+  assert.deepEqual(Object.keys(env).sort(), ['PIPETRAIN_STAGE_CONFIG', 'PIPETRAIN_TOKEN', 'TF_ENABLE_ONEDNN_OPTS', 'TF_NUM_INTEROP_THREADS', 'TF_NUM_INTRAOP_THREADS'], 'only variables the stage reads');
+  assert.deepEqual([env.TF_NUM_INTRAOP_THREADS?.value, env.TF_NUM_INTEROP_THREADS?.value, env.TF_ENABLE_ONEDNN_OPTS?.value], ['1', '1', '1']);
   assert.equal(pod.metadata?.labels?.['pipetrain.io/attempt'], '2');
   assert.ok(c?.volumeMounts?.some((m) => m.mountPath === '/ckpt' && m.name === 'checkpoints'));
   assert.ok(pod.spec?.volumes?.some((v) => v.persistentVolumeClaim?.claimName === 'shared'));

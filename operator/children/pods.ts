@@ -4,7 +4,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { PipelineJob } from '../../trainer/src/api/schema.ts';
 import { CONFIG_ENV, TOKEN_ENV, type StageConfig } from '../../trainer/src/contract/index.ts';
 import { CONTAINER_NAME, HOSTNAME_LABEL, Labels, TOKEN_KEY } from '../constants.ts';
-import { LINK_PORT, STAGE_UID } from '../../trainer/src/contract/index.ts';
+import { LINK_PORT, STAGE_UID, tensorflowEnvEntries } from '../../trainer/src/contract/index.ts';
 import { childLabels } from './labels.ts';
 import { claimName, podName, secretName, serviceName, stageHost, stageHostname } from './names.ts';
 
@@ -52,6 +52,8 @@ export function buildStagePod(input: StagePodInput): k8s.V1Pod {
   const env: k8s.V1EnvVar[] = [
     { name: CONFIG_ENV, value: JSON.stringify(config) },
     { name: TOKEN_ENV, valueFrom: { secretKeyRef: { name: secretName(name), key: TOKEN_KEY } } },
+    // Same TensorFlow threads and oneDNN setting on every node, so bits do not depend on the node.
+    ...tensorflowEnvEntries(),
   ];
   const volumes: k8s.V1Volume[] = [{ name: 'tmp', emptyDir: {} }];
   // The root file system is read-only: scratch files go to /tmp.

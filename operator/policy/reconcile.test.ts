@@ -187,3 +187,24 @@ test('partitionPolicy "profile" falls back to parameter counts in the operator, 
   assert.match(note?.message ?? '', /balanced by parameter count: partitionPolicy "profile" needs TensorFlow.js/);
   assert.notEqual(draft.status.phase, 'Failed');
 });
+
+test('a stage whose image cannot be pulled: Running False ImagePullFailed naming the image, one event per stage and image', async () => {
+  const env = testEnv();
+  const pulling = (reason: string): ReturnType<typeof stagePod> => {
+    const pod = stagePod(1, 'Pending');
+    pod.spec!.containers[0]!.image = 'registry.invalid/pipetrain:9';
+    pod.status = { phase: 'Pending', containerStatuses: [{ name: 'stage', ready: false, restartCount: 0, image: 'registry.invalid/pipetrain:9', imageID: '', state: { waiting: { reason, message: 'not found' } } }] };
+    return pod;
+  };
+  const first = await reconcileJob(jobObject(), [stagePod(0, 'Ready'), pulling('ErrImagePull'), stagePod(2, 'Ready')], env);
+  const running = getCondition(first.status.conditions, 'Running');
+  assert.equal(running?.status, 'False');
+  assert.equal(running?.reason, 'ImagePullFailed');
+  assert.equal(running?.message, 'stage 1 (pod tiny-stage-1) cannot pull image "registry.invalid/pipetrain:9": ErrImagePull: not found');
+  assert.equal(first.status.phase, 'Pending');
+  assert.deepEqual(first.events.map((e) => [e.type, e.reason, e.message]), [['Warning', 'ImagePullFailed', running?.message]]);
+  // The kubelet backs off and retries: the condition follows, but the event is not repeated.
+  const again = await reconcileJob(jobObject(undefined, first.status), [stagePod(0, 'Ready'), pulling('ImagePullBackOff'), stagePod(2, 'Ready')], env);
+  assert.match(getCondition(again.status.conditions, 'Running')?.message ?? '', /ImagePullBackOff: not found$/);
+  assert.deepEqual(again.events, []);
+});

@@ -2,7 +2,7 @@
 // stage pods' /status, the Running condition, and the recovery time after a restart.
 import { Conditions, Reasons } from '../constants.ts';
 import type { JobContext } from './context.ts';
-import { podState } from './pod-state.ts';
+import { containerStatus, podState } from './pod-state.ts';
 import { podName } from '../children/names.ts';
 import { checkpointClaimOf } from '../children/pods.ts';
 
@@ -36,6 +36,15 @@ export function updateRunning(ctx: JobContext): void {
   const { draft } = ctx;
   const allReady = ctx.current.every((p) => ['Ready', 'Succeeded'].includes(podState(p)));
   if (!allReady) {
+    const pull = imagePullProblem(ctx);
+    if (pull) {
+      // Said once per stage and image, not on every retry of the kubelet (ErrImagePull, ImagePullBackOff, ...).
+      const running = draft.status.conditions?.find((c) => c.type === Conditions.Running);
+      const message = `${pull.what}: ${pull.why}`;
+      if (running?.reason !== Reasons.ImagePullFailed || !running.message.startsWith(`${pull.what}:`)) draft.event('Warning', Reasons.ImagePullFailed, message);
+      draft.condition({ type: Conditions.Running, status: 'False', reason: Reasons.ImagePullFailed, message });
+      return;
+    }
     draft.condition({ type: Conditions.Running, status: 'False', reason: Reasons.StagesStarting, message: `${draft.status.stagesReady ?? '0'} stages ready` });
     return;
   }
@@ -64,4 +73,19 @@ function noteTrainingAgain(ctx: JobContext): void {
   if (steps.length === 0 || !steps.every((step) => step !== undefined && step > resumedFrom)) return;
   failure.trainingAt = draft.now;
   draft.observations.trainingAgainSeconds = (ctx.env.now - Date.parse(failure.detectedAt)) / 1000;
+}
+
+/** Kubelet waiting reasons of a container whose image cannot be pulled (it keeps retrying). */
+const IMAGE_PULL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff']);
+
+/** The first stage whose image cannot be pulled: `stage N (pod …) cannot pull image "…"`, and the kubelet's reason and message. */
+function imagePullProblem(ctx: JobContext): { what: string; why: string } | undefined {
+  for (const [stage, pod] of ctx.current.entries()) {
+    const status = pod && containerStatus(pod);
+    const waiting = status?.state?.waiting;
+    if (!pod || !status || !waiting?.reason || !IMAGE_PULL_WAITING.has(waiting.reason)) continue;
+    const image = pod.spec?.containers.find((c) => c.name === status.name)?.image ?? status.image;
+    return { what: `stage ${stage} (pod ${pod.metadata?.name}) cannot pull image "${image}"`, why: `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}` };
+  }
+  return undefined;
 }

@@ -1,7 +1,8 @@
 // `npm run bench`: every benchmark, measured side by side in one run, printed as Markdown tables
 // (docs/benchmarks.md is written from this output). Loopback only; every loop is bounded.
+import { dirname } from 'node:path';
 import { loadPipelineJobFile } from '../../trainer/src/api/load.ts';
-import { formatBackendBench, runBackendBench } from './backend-bench.ts';
+import { printBackendsSection } from './backends-section.ts';
 import { formatCheckpointBench, runCheckpointBench } from './checkpoint-bench.ts';
 import { formatRecoveryBench, runRecoveryBench } from './recovery-bench.ts';
 import { formatPipelineBench, runPipelineBench } from './pipeline-bench.ts';
@@ -30,9 +31,8 @@ async function main(): Promise<void> {
     console.log(formatPipelineBench(await runPipelineBench(job, 10)) + '\n');
   }
   if (wanted('backends')) {
-    console.log('## Training step time per backend (examples/mnist-mlp.yaml model, batch 64 in 8 micro-batches)\n');
-    const job = await loadExample([]);
-    console.log(formatBackendBench(await runBackendBench(job.spec, { cpu: 5, wasm: 20 }), 'MNIST MLP 784-256-256-128-10') + '\n');
+    console.log('## Backends: tensorflow, wasm (with and without the matmul fix), cpu\n');
+    await printBackendsSection(loadExample, dirname(EXAMPLE));
   }
   if (wanted('checkpoint')) {
     console.log('## Checkpoint writes (64 MiB; training step of the MNIST MLP on wasm, one stage)\n');

@@ -1,6 +1,6 @@
 // The chart on the test control plane (test/cluster): `helm install` → the operator Deployment becomes
-// Available (its pod run by the node agent from the chart's args-only container, see
-// test/cluster/images.ts) under the chart's ServiceAccount and RBAC, with leader election on → a
+// Available (its pod run by the node agent from the built operator image, or the checkout when the
+// images are not built: test/cluster/images.ts) under the chart's ServiceAccount and RBAC, with leader election on → a
 // PipelineJob with a checkpoint volume trains under the Helm-installed operator → `helm upgrade` with a
 // changed value rolls the operator (new ReplicaSet, new pod, new leader) while the job's stage pods keep
 // running → the job Succeeds with the weights digest of local training → `helm uninstall` removes the
@@ -16,6 +16,7 @@ import { claimCheckpoint, createJob, getJob, isFinished, localDigest, stagePods,
 import type { ClusterClient } from '../cluster/control.ts';
 import { useCluster } from '../cluster/harness.ts';
 import { statusCode, waitFor } from '../cluster/util.ts';
+import { builtImage } from '../images/build.ts';
 import { CHART_DIR, parseObjects, REPO_ROOT, type K8sObject } from './helm.ts';
 
 const cluster = useCluster();
@@ -76,6 +77,14 @@ async function exists(client: ClusterClient, obj: K8sObject, namespace: string):
   return out.trim() !== '';
 }
 
+/** Whether the operator and stage images are built; built from other sources than the checkout's is a failure. */
+function imagesBuilt(): boolean {
+  const images = (['operator', 'stage'] as const).map((target) => builtImage(target));
+  if (images.every((image) => image.state === 'missing')) return false;
+  for (const image of images) assert.equal(image.state, 'current', `${image.reference} is ${image.state}: run \`npm run images:build\``);
+  return true;
+}
+
 cluster.test(
   'helm install → operator Available → job trains → helm upgrade rolls the operator, not the job → Succeeded with the local digest → helm uninstall keeps CRD and PVC',
   async ({ client, namespace, t }) => {
@@ -83,9 +92,12 @@ cluster.test(
     const started = Date.now();
     const mark = (what: string): void => t.diagnostic(`${((Date.now() - started) / 1000).toFixed(1)} s: ${what}`);
     try {
-      // The stage containers run the checkout (the image's /app does not exist on the node agent).
+      // With the images built (npm run images:build), the chart's default values run the operator and the
+      // stages from them. Without, the agent runs the checkout for our images, and the stages need its path.
+      const built = imagesBuilt();
+      mark(built ? 'pods run from the built images with the chart defaults' : 'images not built: pods run the checkout');
       const values = [
-        '--set', `operator.stageCommand=${process.execPath} ${REPO_ROOT}trainer/bin/pipetrain.js stage`,
+        ...(built ? [] : ['--set', `operator.stageCommand=${process.execPath} ${REPO_ROOT}trainer/bin/pipetrain.js stage`]),
         '--set', 'operator.workers=2',
       ];
 

@@ -13,7 +13,7 @@ test('containerArgv follows Kubernetes: command wins, else ENTRYPOINT + (args or
   assert.equal(imageRepository('localhost:5000/a/b'), 'localhost:5000/a/b');
   const ours = defaultImages('/repo');
   assert.deepEqual(containerArgv({ args: ['operator', '--workers=2'], image: 'ghcr.io/pipetrain/pipetrain-operator:0.1.0' }, ours).slice(1), [
-    '/repo/trainer/bin/pipetrain.js',
+    '/repo/operator/bin/pipetrain.js',
     'operator',
     '--workers=2',
   ]);

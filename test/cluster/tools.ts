@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, r
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { withLock } from './lock.ts';
 import { ETCD_VERSION, HELM_VERSION, KUBERNETES_VERSION, splitVersion } from './versions.ts';
 
 /** Bump when the build recipe changes in a way that needs a rebuild with the same versions. */
@@ -183,58 +184,6 @@ function isBuilt(binDir: string, tool: Tool): boolean {
     return false;
   }
   return tool.binaries.every((b) => existsSync(join(binDir, b)));
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** A lock directory (mkdir is atomic) holding the owner's pid; a lock whose owner died is taken over. */
-async function withLock<T>(lockDir: string, log: Log, fn: () => Promise<T>): Promise<T> {
-  let announced = false;
-  for (;;) {
-    try {
-      mkdirSync(lockDir);
-      writeFileSync(join(lockDir, 'pid'), String(process.pid));
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let owner = NaN;
-      try {
-        owner = Number(readFileSync(join(lockDir, 'pid'), 'utf8'));
-      } catch {
-        // The owner may be between mkdir and writing its pid.
-      }
-      const age = Date.now() - (statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if ((Number.isInteger(owner) && owner > 0 && !pidAlive(owner)) || (Number.isNaN(owner) && age > 10_000)) {
-        log(`removing stale lock of ${Number.isNaN(owner) ? 'an unknown process' : `pid ${owner}`}`);
-        rmSync(lockDir, { recursive: true, force: true });
-        continue;
-      }
-      if (!announced) log(`waiting for pid ${owner} which is building the tools`);
-      announced = true;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-  const release = (): void => {
-    try {
-      if (readFileSync(join(lockDir, 'pid'), 'utf8') === String(process.pid)) rmSync(lockDir, { recursive: true, force: true });
-    } catch {
-      // already gone
-    }
-  };
-  process.once('exit', release);
-  try {
-    return await fn();
-  } finally {
-    release();
-    process.removeListener('exit', release);
-  }
 }
 
 function sizeMiB(binDir: string, names: string[]): number {

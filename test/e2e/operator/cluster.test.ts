@@ -151,3 +151,20 @@ cluster.test('restarting the operator mid-job creates no duplicate pods and the 
   assert.equal(created.length, (done.status?.restarts ?? 0) + 1, 'pods were created once per attempt');
   assert.equal(uidsBefore.length, 3);
 }, { timeout: 240_000 });
+
+cluster.test('a stage image the nodes cannot pull shows on the PipelineJob: Running False ImagePullFailed and a Warning event, both naming the image', async ({ client, namespace }) => {
+  await ensureOperator(client);
+  await createJob(client, namespace, tinyJob('nopull', (s) => (s.image = 'registry.invalid/pipetrain:404')));
+  const job = await waitForJob(client, namespace, 'nopull', 'showing the pull error', (j) => j.status?.conditions?.some((c) => c.type === 'Running' && c.reason === 'ImagePullFailed') ?? false, 60_000);
+  const running = job.status?.conditions?.find((c) => c.type === 'Running');
+  assert.equal(running?.status, 'False');
+  assert.match(running?.message ?? '', /cannot pull image "registry\.invalid\/pipetrain:404": (ErrImagePull|ImagePullBackOff)/);
+  assert.equal(job.status?.phase, 'Pending');
+  const events = await waitFor('the ImagePullFailed event', async () => {
+    const found = (await client.core.listNamespacedEvent({ namespace })).items.filter((e) => e.reason === 'ImagePullFailed');
+    return found.length > 0 ? found : undefined;
+  }, 20_000);
+  assert.equal(events[0]?.type, 'Warning');
+  assert.equal(events[0]?.involvedObject.kind, 'PipelineJob');
+  assert.match(events[0]?.message ?? '', /registry\.invalid\/pipetrain:404/);
+});

@@ -7,7 +7,9 @@ import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { ClusterClient } from '../../cluster/control.ts';
+import { HOST_TEST_IMAGE } from '../../cluster/images.ts';
 import { waitFor } from '../../cluster/util.ts';
+import { builtImage } from '../../images/build.ts';
 import { checkpointWeightsDigest } from '../../../trainer/src/checkpoint/index.ts';
 import { loadJobData } from '../../../trainer/src/data/load.ts';
 import { API_GROUP, API_VERSION, PipelineJobSchema, PLURAL } from '../../../trainer/src/api/schema.ts';
@@ -49,13 +51,24 @@ export function sharedOperator(): { ensure(client: ClusterClient): Promise<Runni
   };
 }
 
+/**
+ * Where stage pods come from: the built stage image with the operator's default image and command
+ * (`npm run images:build`), else the checkout run on the host's root by the test image. A stage image
+ * built from other sources than the checkout's fails: it is not what the sources make.
+ */
+export function stagePodSource(): Pick<OperatorOptions, 'stageImage' | 'stageCommand'> {
+  const built = builtImage('stage');
+  if (built.state === 'missing') return { stageImage: HOST_TEST_IMAGE, stageCommand: STAGE_COMMAND };
+  if (built.state === 'stale') throw new Error(`${built.reference} was built from other sources than the checkout's: run \`npm run images:build\``);
+  return {};
+}
+
 /** The operator, in this process; its log lines go to stderr prefixed, so a failing test shows them. */
 export function startOperator(client: ClusterClient, options: Partial<OperatorOptions> = {}): Promise<RunningOperator> {
   return runOperator({
     kubeconfig: client.state.kubeconfig,
     metricsAddress: '127.0.0.1:0',
-    stageCommand: STAGE_COMMAND,
-    stageImage: 'pipetrain/test:dev',
+    ...stagePodSource(),
     pollIntervalMs: 500,
     logger: createLogger('text', (line) => process.stderr.write(`[operator${options.identity ? ` ${options.identity}` : ''}] ${line}\n`)),
     ...options,

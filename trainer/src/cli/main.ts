@@ -6,6 +6,7 @@ import { registerRenderSchedule } from './render-schedule-command.ts';
 import { registerStage } from './stage-command.ts';
 import { registerCheckpoints } from './checkpoints-command.ts';
 import { registerGenerate } from './generate-command.ts';
+import { registerPrepare } from './prepare-command.ts';
 
 /** Adds one subcommand to the program (the operator's CLI adds `operator`). */
 export type RegisterCommand = (program: Command) => void;
@@ -20,6 +21,7 @@ export function buildProgram(extraCommands: readonly RegisterCommand[] = []): Co
   registerRenderSchedule(program);
   registerCheckpoints(program);
   registerGenerate(program);
+  registerPrepare(program);
   registerStage(program);
   for (const register of extraCommands) register(program);
   return program;

@@ -7,6 +7,7 @@ import { createSupervisorMetrics } from '../runner/supervisor-metrics.ts';
 import type { RunSummary } from '../runner/local-runner.ts';
 import { createProgressReporter, formatDuration, type LogFormat } from '../runner/progress-output.ts';
 import { formatProblems, loadPipelineJobFile } from '../api/load.ts';
+import { checkBackendAvailable } from '../tf/backend-availability.ts';
 
 interface TrainOptions {
   set: string[];
@@ -49,11 +50,15 @@ Exit status: 0 when training succeeded, 1 when the job file is invalid or traini
 
 async function train(file: string, options: TrainOptions): Promise<number> {
   const loaded = await loadPipelineJobFile(file, options.set);
-  if (!loaded.ok) {
-    console.error(formatProblems(loaded.problems, file));
-    console.error(`${file}: ${loaded.problems.length} problem(s); nothing was run`);
+  const backend = loaded.ok ? checkBackendAvailable(loaded.job.spec.training.backend) : { problems: [], warnings: [] };
+  const problems = loaded.ok ? backend.problems : loaded.problems;
+  if (problems.length > 0) {
+    console.error(formatProblems(problems, file));
+    console.error(`${file}: ${problems.length} problem(s); nothing was run`);
     return 1;
   }
+  if (!loaded.ok) return 1; // unreachable: a failed load has problems
+  for (const warning of backend.warnings) console.error(`warning: ${warning}`);
   const { job } = loaded;
   const baseDir = dirname(resolve(file));
   const reporter = createProgressReporter({ format: options.logFormat, everySteps: job.spec.training.logEverySteps });

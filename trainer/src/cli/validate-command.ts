@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { formatProblems, loadPipelineJobFile } from '../api/load.ts';
 import { summarizeJob } from '../api/summary.ts';
+import { checkBackendAvailable } from '../tf/backend-availability.ts';
 
 export function registerValidate(program: Command): void {
   program
@@ -16,12 +17,16 @@ export function registerValidate(program: Command): void {
 
 async function validate(file: string, overrides: string[]): Promise<void> {
   const result = await loadPipelineJobFile(file, overrides);
-  if (result.ok) {
+  // The file may be fine and still name a backend this machine does not have.
+  const backend = result.ok ? checkBackendAvailable(result.job.spec.training.backend) : { problems: [], warnings: [] };
+  for (const warning of backend.warnings) console.error(`${file}: warning: ${warning}`);
+  const problems = result.ok ? backend.problems : result.problems;
+  if (result.ok && problems.length === 0) {
     console.log(`${file}: ${summarizeJob(result.job)}`);
     return;
   }
-  console.error(formatProblems(result.problems, file));
-  console.error(`${file}: ${result.problems.length} problem(s)`);
+  console.error(formatProblems(problems, file));
+  console.error(`${file}: ${problems.length} problem(s)`);
   process.exitCode = 1;
 }
 

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type StageToSupervisor, type SupervisorToStage } from '../stage/protocol.ts';
 import { CONFIG_ENV, TOKEN_ENV, type StageConfig } from '../contract/index.ts';
+import { TENSORFLOW_ENV } from '../contract/index.ts';
 
 const STAGE_ENTRY = fileURLToPath(new URL('../stage/stage-main.ts', import.meta.url));
 /** Milliseconds a stage gets to exit after SIGTERM before SIGKILL. */
@@ -24,7 +25,9 @@ export function startStage(config: StageConfig, token: string, handlers: {
 }): StageProcess {
   const child = fork(STAGE_ENTRY, [], {
     execArgv: [], // not the parent's (a test runner's flags, say)
-    env: { ...process.env, [CONFIG_ENV]: JSON.stringify(config), [TOKEN_ENV]: token },
+    // TensorFlow's thread and oneDNN settings: the pinned values unless the user exported their own
+    // (then every stage inherits those, and so does a reference run in the same shell).
+    env: { ...TENSORFLOW_ENV, ...process.env, [CONFIG_ENV]: JSON.stringify(config), [TOKEN_ENV]: token },
     serialization: 'advanced', // Float32Array weights travel as structured clones, not JSON
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

@@ -6,7 +6,7 @@ import { describeTokenizer, readTokenDataMeta, withDataVocabulary } from '../dat
 import type { TokenMeta } from '../data/token-shards.ts';
 import type { PipelineJob } from '../api/schema.ts';
 import type { StageToSupervisor } from '../stage/protocol.ts';
-import { initBackend } from '../tf/backend.ts';
+import { describeBackend, initBackend } from '../tf/backend.ts';
 import { tiedCopyMismatches, weightsDigest, type WeightBytes } from '../train/digest.ts';
 import { evaluate } from './evaluate.ts';
 import { profileLayerCosts } from '../model/profile.ts';
@@ -67,6 +67,10 @@ export async function runLocal(options: RunOptions): Promise<RunSummary> {
   let supervisor: Supervisor | undefined;
   try {
     const backend = await initBackend(job.spec.training.backend);
+    // One line: what was picked and why each earlier choice was skipped; a warning when a native
+    // backend is set up but broken (it falls back instead of failing), a note otherwise.
+    if (backend.skipped.some((s) => s.broken)) reporter.warn(describeBackend(backend));
+    else reporter.info(describeBackend(backend));
     // A tokens dataset: meta.json settles the vocabulary (and refuses a mismatch) before anything starts.
     const tokens = job.spec.data.dataset.type === 'tokens' ? await readTokenDataMeta(job.spec, options.baseDir) : undefined;
     if (tokens) job = { ...job, spec: withDataVocabulary(job.spec, tokens.meta) };

@@ -9,7 +9,7 @@ import type { PipelineJobSpec } from '../api/schema.ts';
 import { DataError } from '../data/dataset.ts';
 import { isTokenData, loadTrainingData, type TrainingData } from '../data/load.ts';
 import { createCheckpointMetrics, createStageMetrics, startMetricsServer, type MetricsServer, type StageMetrics } from '../metrics/index.ts';
-import { initBackend } from '../tf/backend.ts';
+import { BackendUnavailableError, describeBackend, initBackend } from '../tf/backend.ts';
 import { createStageSession, maxBoundaryBytes, trainStage, type StageSession } from '../train/stage-session.ts';
 import { connectLink, LinkClosedError, listenLink, type Link, type LinkServer } from '../transport/index.ts';
 import { describeModel } from '../checkpoint/model-description.ts';
@@ -70,6 +70,8 @@ async function boot(config: StageConfig, token: string, log: Logger): Promise<Bo
   metrics.setPhase('starting');
   startSupervisorHeartbeat(stage, HEARTBEAT_INTERVAL_MS);
   const backend = await initBackend(job.spec.training.backend);
+  // Info, not warn: under `pipetrain train` the supervisor already says it once for every stage.
+  log.info(describeBackend(backend), { backend: backend.choice, skipped: backend.skipped.map((s) => s.choice) });
   const { spec, data } = await loadTrainingData(job.spec, config.baseDir);
   // The process title tells `ps` (and the tests) which stage a process is, and whether it is active.
   if (config.waitForStart) {
@@ -175,7 +177,8 @@ function readEnvironment(): { config: StageConfig; token: string } {
 }
 
 function exitCodeFor(error: unknown): number {
-  if (error instanceof DataError || error instanceof RangeError || error instanceof CheckpointMismatchError) return StageExit.InvalidJob;
+  // A backend missing from this machine or image does not come back when the stage restarts.
+  if (error instanceof DataError || error instanceof RangeError || error instanceof CheckpointMismatchError || error instanceof BackendUnavailableError) return StageExit.InvalidJob;
   if (error instanceof LinkClosedError) return StageExit.PeerLost;
   return StageExit.Failed;
 }

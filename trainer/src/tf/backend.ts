@@ -1,7 +1,9 @@
 // Chooses and initialises the TensorFlow.js backend for a job.
-// The native backends (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node) are optional dependencies:
-// they download libtensorflow at install time, which fails on machines without that download, so
-// they are loaded in try/catch and `auto` falls back to wasm, then to the pure-JS cpu backend.
+// The native backends (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node) are optional: their own
+// install script downloads libtensorflow, which fails on machines without that download, and
+// `npm run setup:tensorflow` builds them from PyPI's TensorFlow instead. Whether one is usable is
+// decided from files first (native-probe.ts), then by loading it; `auto` takes the first that
+// works in AUTO_ORDER and records why each earlier one was skipped, as one line, never a stack.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,6 +12,11 @@ import '@tensorflow/tfjs-backend-cpu';
 // them (tfjs-core's own ESM entry for that cannot load in Node: it uses directory imports).
 import '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { describeLoadError } from './load-error.ts';
+import type { NativeBackendChoice } from './native-layout.ts';
+import { probeNative, type NativeProblem, type NativeReady, type ProbeOptions } from './native-probe.ts';
+import { pinTensorflowEnv } from './thread-env.ts';
+import { installTfjsNodeCompat } from './tfjs-node-compat.ts';
 import { installSegmentSumKernel } from './segment-sum-kernel.ts';
 import { installWasmMatMulFix } from './wasm-matmul-fix.ts';
 
@@ -18,55 +25,89 @@ export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
 const require = createRequire(import.meta.url);
-const AUTO_ORDER: BackendChoice[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
-const NATIVE_PACKAGE: Partial<Record<BackendChoice, string>> = {
-  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
-  tensorflow: '@tensorflow/tfjs-node',
-};
+const AUTO_ORDER: Array<Exclude<BackendChoice, 'auto'>> = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 export class BackendUnavailableError extends Error {}
+
+export interface SkippedBackend {
+  choice: Exclude<BackendChoice, 'auto'>;
+  reason: string;
+  /** Set up but broken (a library missing, a wrong ABI, a failed load): worth a warning, not just a note. */
+  broken: boolean;
+}
 
 export interface InitialisedBackend {
   choice: Exclude<BackendChoice, 'auto'>;
   name: BackendName;
+  /** Backends `auto` tried before this one, in order, with the reason each was skipped. */
+  skipped: SkippedBackend[];
+}
+
+export interface InitOptions {
+  /** Replaces the file checks (tests). */
+  probe?: (choice: NativeBackendChoice, options: ProbeOptions) => NativeReady | NativeProblem;
 }
 
 /** Initialises the requested backend; `auto` takes the first that works, in AUTO_ORDER. */
-export async function initBackend(choice: BackendChoice): Promise<InitialisedBackend> {
+export async function initBackend(choice: BackendChoice, options: InitOptions = {}): Promise<InitialisedBackend> {
   const candidates = choice === 'auto' ? AUTO_ORDER : [choice];
-  const failures: string[] = [];
+  const skipped: SkippedBackend[] = [];
   for (const candidate of candidates) {
-    try {
-      return { choice: candidate as InitialisedBackend['choice'], name: await tryBackend(candidate) };
-    } catch (error) {
-      failures.push(`${candidate}: ${(error as Error).message.split('\n')[0]}`);
-    }
+    const outcome = await tryBackend(candidate, choice === 'auto', options);
+    if ('name' in outcome) return { choice: candidate, name: outcome.name, skipped };
+    skipped.push(outcome);
   }
-  throw new BackendUnavailableError(
-    `spec.training.backend: no usable backend for '${choice}' (${failures.join('; ')}). ` +
-      `Use 'auto', 'wasm' or 'cpu' on machines without libtensorflow.`,
-  );
+  throw new BackendUnavailableError(`spec.training.backend: ${skipped.map((s) => `${s.choice} unavailable: ${s.reason}`).join('; ')}`);
 }
 
-async function tryBackend(choice: BackendChoice): Promise<BackendName> {
-  const nativePackage = NATIVE_PACKAGE[choice];
-  if (nativePackage) {
-    // Importing the package registers the 'tensorflow' backend with tfjs-core.
-    require(nativePackage);
+/** "Backend: wasm (tensorflow-gpu skipped: …; tensorflow skipped: …)": one line for the logs. */
+export function describeBackend(backend: InitialisedBackend): string {
+  const skipped = backend.skipped.map((s) => `${s.choice} skipped: ${s.reason}`).join('; ');
+  return `Backend: ${backend.choice}${skipped ? ` (${skipped})` : ''}`;
+}
+
+async function tryBackend(choice: Exclude<BackendChoice, 'auto'>, auto: boolean, options: InitOptions): Promise<{ name: BackendName } | SkippedBackend> {
+  if (choice === 'tensorflow' || choice === 'tensorflow-gpu') return tryNative(choice, auto, options);
+  try {
+    if (choice === 'wasm') {
+      setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/'));
+      await activate('wasm');
+      installWasmMatMulFix();
+      installSegmentSumKernel('wasm');
+      return { name: 'wasm' };
+    }
+    await activate('cpu');
+    installSegmentSumKernel('cpu');
+    return { name: 'cpu' };
+  } catch (error) {
+    return { choice, reason: firstLine(error), broken: true };
+  }
+}
+
+async function tryNative(choice: NativeBackendChoice, auto: boolean, options: InitOptions): Promise<{ name: BackendName } | SkippedBackend> {
+  // Without a GPU, tfjs-node-gpu would silently run on the CPU: auto skips it then.
+  const status = (options.probe ?? probeNative)(choice, { requireGpuDevice: auto });
+  if (!status.ok) return skip(status, status.kind === 'library-missing' || status.kind === 'wrong-abi');
+  // Before the first TensorFlow op: the thread pools read these once.
+  pinTensorflowEnv();
+  installTfjsNodeCompat();
+  try {
+    // Loading the package registers the 'tensorflow' backend with tfjs-core.
+    require(status.packageDir);
+  } catch (error) {
+    return skip(describeLoadError(choice, error), true);
+  }
+  try {
     await activate('tensorflow');
-    return 'tensorflow';
+    return { name: 'tensorflow' };
+  } catch (error) {
+    return { choice, reason: firstLine(error), broken: true };
   }
-  if (choice === 'wasm') {
-    const wasmDist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/');
-    setWasmPaths(wasmDist);
-    await activate('wasm');
-    installWasmMatMulFix();
-    installSegmentSumKernel('wasm');
-    return 'wasm';
-  }
-  await activate('cpu');
-  installSegmentSumKernel('cpu');
-  return 'cpu';
+}
+
+function skip(problem: NativeProblem, broken: boolean): SkippedBackend {
+  // Having no GPU is not something to fix when auto looks for one.
+  return { choice: problem.choice, reason: problem.kind === 'no-gpu' ? problem.reason : `${problem.reason}; ${problem.fix}`, broken };
 }
 
 async function activate(name: BackendName): Promise<void> {
@@ -75,4 +116,8 @@ async function activate(name: BackendName): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new BackendUnavailableError(`backend '${name}' failed to initialise`);
   await tf.ready();
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }

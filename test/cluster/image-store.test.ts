@@ -1,0 +1,30 @@
+// Image references resolve as a runtime resolves them, and a store lists what images:build exported.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { findImage, normalizeReference, readStore, writeStore, type StoredImage } from './image-store.ts';
+
+test('normalizeReference adds docker.io/library and :latest where a runtime would', () => {
+  assert.equal(normalizeReference('busybox'), 'docker.io/library/busybox:latest');
+  assert.equal(normalizeReference('me/app:1'), 'docker.io/me/app:1');
+  assert.equal(normalizeReference('ghcr.io/pipetrain/pipetrain'), 'ghcr.io/pipetrain/pipetrain:latest');
+  assert.equal(normalizeReference('localhost:5000/a'), 'localhost:5000/a:latest');
+  assert.equal(normalizeReference('ghcr.io/x/y@sha256:ab'), 'ghcr.io/x/y@sha256:ab');
+});
+
+test("findImage prefers the test's own images, then the store; an unknown image is undefined", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pipetrain-store-'));
+  const file = join(dir, 'store.json');
+  const built: StoredImage = { rootfs: '/r', config: { Entrypoint: ['node'], User: '1000:1000' }, inputs: 'abc' };
+  assert.deepEqual(readStore(file), {});
+  writeStore({ 'ghcr.io/pipetrain/pipetrain:0.1.0': built }, file);
+  assert.deepEqual(readStore(file)['ghcr.io/pipetrain/pipetrain:0.1.0'], built);
+  assert.deepEqual(findImage('ghcr.io/pipetrain/pipetrain:0.1.0', {}, file), built);
+  const own: StoredImage = { rootfs: null, config: {} };
+  assert.equal(findImage('ghcr.io/pipetrain/pipetrain:0.1.0', { 'ghcr.io/pipetrain/pipetrain:0.1.0': own }, file), own);
+  assert.equal(findImage('busybox', { 'docker.io/library/busybox:latest': own }, file), own);
+  assert.equal(findImage('ghcr.io/pipetrain/pipetrain:9.9.9', {}, file), undefined);
+  rmSync(dir, { recursive: true });
+});
