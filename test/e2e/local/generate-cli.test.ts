@@ -1,7 +1,7 @@
 // `pipetrain generate` end to end: a tiny GPT trained by real stage processes, then sampled from
 // its checkpoint folder. A seed repeats the text, temperature 0 is greedy (checked against the
 // model's own logits), --step picks an older checkpoint, and the number of stages that wrote the
-// checkpoint does not matter.
+// checkpoint does not matter. The training runs also check the validation figures of the summary.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
@@ -19,7 +19,13 @@ let oneStage = { dir: '', checkpoints: '' };
 async function trained(stages: number) {
   const workspace = await gptWorkspace({ spec: {} });
   const result = await runCli(['train', workspace.job, '--json', '--sample-tokens', '0', '--set', `spec.pipeline.stages=${stages}`, '--set', 'spec.training.steps=8']);
-  assert.equal(parseSummary(result).status, 'Succeeded', result.stderr);
+  const summary = parseSummary(result) as ReturnType<typeof parseSummary> & { valLoss: number; perplexity: number; tokensPerSecond: number };
+  assert.equal(summary.status, 'Succeeded', result.stderr);
+  // Evaluated every 4 steps: the progress lines show it, the summary has the last one.
+  assert.match(result.stderr, /^step 4\/8 .*val loss \d+\.\d+ ppl \d+\.\d+/m);
+  assert.ok(Number.isFinite(summary.valLoss) && summary.valLoss > 0);
+  assert.equal(summary.perplexity, Math.exp(summary.valLoss));
+  assert.equal(summary.tokensPerSecond, summary.samplesPerSecond * 8, '8 tokens per window');
   return workspace;
 }
 
