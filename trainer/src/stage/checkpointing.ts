@@ -4,7 +4,7 @@
 // A tied weight is stored once, with the embedding (layer 0); the stage holding the lmHead's copy
 // reads it, and its optimizer slots, from layer 0's file when it resumes.
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointWriter, loadLatestCommitted, type LayerState, type Log, type StageSnapshot, type WriteResult } from '../checkpoint/index.ts';
+import { CheckpointMismatchError, CheckpointWriter, loadLatestCommitted, type LayerState, type Log, type StageSnapshot, type WriteResult } from '../checkpoint/index.ts';
 import type { PipelineJob } from '../api/schema.ts';
 import { describeModel, hashModel, type ModelDescription } from '../checkpoint/model-description.ts';
 import type { StageSession } from '../train/stage-session.ts';
@@ -60,6 +60,7 @@ export function createStageCheckpointing(options: CheckpointingOptions): StageCh
       if (loaded.backend !== options.backend) {
         log('warn', 'Resumed from a checkpoint written on another backend: results will not be bit-identical', { checkpointBackend: loaded.backend, backend: options.backend });
       }
+      checkDataPosition(session, loaded.step, loaded.data, dir);
       restore(session, loaded.layers, loaded.optimizer.scalars);
       lastSaved = loaded.step;
       log('info', 'Resumed from checkpoint', { step: loaded.step, dir, writtenByStages: loaded.partition.length });
@@ -95,6 +96,20 @@ function snapshot(options: CheckpointingOptions, completedSteps: number, specHas
     layers, optimizer: { type: job.spec.training.optimizer.type, scalars: { ...scalars } }, data: session.plan.position(completedSteps),
     backend: options.backend, seed: job.spec.training.seed, specHash, ...(options.stage === 0 && options.model ? { model: options.model } : {}),
   };
+}
+
+/**
+ * The data position saved with a checkpoint must be where this job's data puts that step: otherwise
+ * the data changed since (another number of windows per epoch) and the run would go on with other
+ * windows than an uninterrupted one.
+ */
+function checkDataPosition(session: StageSession, step: number, saved: { epoch: number; offset: number }, dir: string): void {
+  const here = session.plan.position(step);
+  if (here.epoch === saved.epoch && here.offset === saved.offset) return;
+  throw new CheckpointMismatchError(
+    `spec.data: checkpoint step ${step} in ${dir} was written at data position epoch ${saved.epoch}, step ${saved.offset} of the epoch, ` +
+      `but with this job's data step ${step} is epoch ${here.epoch}, step ${here.offset}: the training data changed since; restore it, or train with --fresh`,
+  );
 }
 
 function restore(session: StageSession, layers: Map<number, LayerState>, scalars: Record<string, number>): void {
