@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointWriter, type StageSnapshot } from '../../trainer/src/checkpoint/index.ts';
 import { loadJobData } from '../../trainer/src/data/load.ts';
+import { modelLayerCount } from '../../trainer/src/model/expand.ts';
 import type { PipelineJobSpec } from '../../trainer/src/api/schema.ts';
 import { initBackend } from '../../trainer/src/tf/backend.ts';
 import { runStep } from '../../trainer/src/train/executor.ts';
@@ -77,7 +78,7 @@ export async function runCheckpointBench(spec: PipelineJobSpec, options = { laye
 async function stepTimes(spec: PipelineJobSpec, dir: string, options: { layers: number; bytesPerLayer: number }) {
   await initBackend(spec.training.backend);
   const data = await loadJobData(spec);
-  const partition = [spec.model.layers.length];
+  const partition = [modelLayerCount(spec.model.layers)];
   const session = createStageSession({ spec, stage: 0, partition, data });
   const step = async (n: number) => (await runStep(session.runtime, n, 0.001)).wallSeconds;
   for (let n = 0; n < 3; n++) await step(n); // warm-up

@@ -1,6 +1,6 @@
 // The table of broken job files for load.test.ts: each one with a distinctive part of the message
 // (including the field path) that `pipetrain validate` must print for it.
-import { jobYaml } from './spec-jobs.ts';
+import { GPT_JOB, gptYaml, jobYaml } from './spec-jobs.ts';
 
 export interface BrokenJob {
   name: string;
@@ -11,6 +11,8 @@ export interface BrokenJob {
 }
 
 const softmax = { type: 'dense', units: 10, activation: 'softmax' };
+const gptLayers = GPT_JOB.spec.model.layers;
+const withLayer = (index: number, fields: Record<string, unknown>) => gptLayers.map((layer, i) => (i === index ? { ...layer, ...fields } : layer));
 const conv = { type: 'conv2d', filters: 4, kernelSize: 3 };
 
 export const broken: BrokenJob[] = [
@@ -67,6 +69,17 @@ export const broken: BrokenJob[] = [
   { name: 'synthetic shape not matching the model', yaml: jobYaml({ 'spec.data.dataset': { type: 'synthetic', featureShape: [8], classes: 10 } }), expect: 'spec.data.dataset.featureShape: must equal spec.model.inputShape [784], got [8]' },
   // A job-file fuzz case: it validated, then `train` failed on it.
   { name: 'batch larger than the synthetic training samples', yaml: jobYaml({ 'spec.data.dataset': { type: 'synthetic', featureShape: [784], classes: 10, samples: 40 }, 'spec.data.validationSplit': 0.5 }), expect: 'spec.data.batchSize: must be <= the 20 training samples of the synthetic dataset (spec.data.dataset.samples 40 less the validation split), got 32' },
+  // Language models
+  { name: 'heads not dividing the width', yaml: gptYaml({ 'spec.model.layers': withLayer(2, { heads: 3 }) }), expect: 'spec.model.layers[2].heads: heads (3) must divide the model width 8; divisors of 8: 1, 2, 4, 8' },
+  { name: 'a tied head without an embedding', yaml: gptYaml({ 'spec.model.inputShape': [16, 8], 'spec.data.dataset': { type: 'synthetic', featureShape: [16, 8], classes: 0 }, 'spec.model.layers': gptLayers.slice(1) }), expect: 'spec.model.layers[3].tied: a tied lmHead shares the embedding matrix, but the model has no embedding layer' },
+  { name: 'a window longer than maxLength', yaml: gptYaml({ 'spec.model.inputShape': [32] }), expect: 'spec.model.layers[1].maxLength: the window of 32 tokens (spec.model.inputShape[0]) is longer than maxLength 16' },
+  { name: 'a repeated block counted in the partition', yaml: gptYaml({ 'spec.pipeline.stages': undefined, 'spec.pipeline.partition': [2, 2] }), expect: 'spec.pipeline.partition: layer counts must sum to the number of layers (6, each repeated transformerBlock counted), got 2 + 2 = 4' },
+  { name: 'an lmHead before the last layer', yaml: gptYaml({ 'spec.model.layers': [...gptLayers, { type: 'dropout', rate: 0.1 }] }), expect: 'spec.model.layers[4]: lmHead must be the last layer' },
+  { name: 'a tokens dataset with a classification loss', yaml: gptYaml({ 'spec.model.loss': 'sparseCategoricalCrossentropy' }), expect: 'spec.model.loss: a tokens dataset has a next-token target at every position; use loss tokenCrossentropy' },
+  { name: 'tokenCrossentropy without a tokens dataset', yaml: gptYaml({ 'spec.data.dataset': { type: 'mnist' } }), expect: 'spec.data.dataset.type: tokenCrossentropy needs a tokens dataset' },
+  { name: 'a tokens dataset without an embedding first', yaml: gptYaml({ 'spec.model.layers': [{ type: 'dense', units: 8 }, ...gptLayers.slice(1, 4), { type: 'lmHead', vocabSize: 10 }] }), expect: 'spec.model.layers[0]: a tokens dataset gives token ids, so the first layer must be an embedding, got dense' },
+  { name: 'an embedding without a vocabulary outside tokens data', yaml: gptYaml({ 'spec.model.loss': 'meanSquaredError', 'spec.data.dataset': { type: 'synthetic', featureShape: [16], classes: 0 }, 'spec.model.layers': [gptLayers[0], { type: 'dense', units: 4 }] }), expect: 'spec.model.layers[0].vocabSize: embedding has no vocabSize, and only a tokens dataset provides a default' },
+  { name: 'adamw weight decay below zero', yaml: gptYaml({ 'spec.training.optimizer': { type: 'adamw', weightDecay: -1 } }), expect: 'spec.training.optimizer.weightDecay: must be >= 0, got -1' },
   // Bad --set overrides
   { name: '--set without a value', yaml: jobYaml(), overrides: ['spec.pipeline.stages'], expect: '--set spec.pipeline.stages: expected PATH=VALUE' },
   { name: '--set past the end of a list', yaml: jobYaml(), overrides: ['spec.model.layers[7].units=4'], expect: '--set spec.model.layers[7].units=4: index 7 is out of range: the list has 3 item(s)' },

@@ -21,6 +21,36 @@ export const BASE_JOB = {
   },
 };
 
+/** A small char-level GPT on a tokens dataset (the data need not exist: validation does not read it). */
+export const GPT_JOB = {
+  apiVersion: 'pipetrain.io/v1alpha1',
+  kind: 'PipelineJob',
+  metadata: { name: 'gpt' },
+  spec: {
+    model: {
+      inputShape: [16],
+      layers: [
+        { type: 'embedding', units: 8 },
+        { type: 'positionalEmbedding', maxLength: 16 },
+        { type: 'transformerBlock', heads: 2, repeat: 2 },
+        { type: 'layerNormalization', epsilon: 1e-5 },
+        { type: 'lmHead', tied: true },
+      ],
+      loss: 'tokenCrossentropy',
+    },
+    pipeline: { stages: 2, microBatches: 2 },
+    data: { dataset: { type: 'tokens', path: 'tokens' }, batchSize: 4 },
+    training: { steps: 10 },
+  },
+};
+
+/** YAML of the GPT job with fields replaced, as jobYaml does. */
+export function gptYaml(changes: Record<string, unknown> = {}): string {
+  const job: unknown = structuredClone(GPT_JOB);
+  for (const [path, value] of Object.entries(changes)) setPath(job, path.split('.'), value);
+  return stringify(job);
+}
+
 /** YAML of the base job with fields replaced (`undefined` deletes): { 'spec.pipeline.stages': 5 }. */
 export function jobYaml(changes: Record<string, unknown> = {}): string {
   const job: unknown = structuredClone(BASE_JOB);

@@ -33,6 +33,9 @@ function unchanged(field: string, self = 'self', old = 'oldSelf'): string {
   return `has(${s}) == has(${o}) && (!has(${s}) || ${unchanged(rest.join('.'), s, o)})`;
 }
 
+/** CEL for the number of model layers: a transformerBlock with repeat N counts N (model/expand.ts). */
+const MODEL_LAYER_COUNT = 'self.model.layers.map(l, has(l.repeat) ? l.repeat : 1).sum()';
+
 const consistencyRules: CelRule[] = [
   {
     rule: '!(has(self.pipeline.stages) && has(self.pipeline.partition))',
@@ -40,13 +43,13 @@ const consistencyRules: CelRule[] = [
     fieldPath: '.pipeline',
   },
   {
-    rule: '!has(self.pipeline.stages) || self.pipeline.stages <= size(self.model.layers)',
-    message: 'spec.pipeline.stages must be <= the number of layers in spec.model.layers: every stage needs at least one layer',
+    rule: `!has(self.pipeline.stages) || self.pipeline.stages <= ${MODEL_LAYER_COUNT}`,
+    message: 'spec.pipeline.stages must be <= the number of layers in spec.model.layers (a transformerBlock with repeat N counts N): every stage needs at least one layer',
     fieldPath: '.pipeline.stages',
   },
   {
-    rule: '!has(self.pipeline.partition) || self.pipeline.partition.sum() == size(self.model.layers)',
-    message: 'spec.pipeline.partition must sum to the number of layers in spec.model.layers',
+    rule: `!has(self.pipeline.partition) || self.pipeline.partition.sum() == ${MODEL_LAYER_COUNT}`,
+    message: 'spec.pipeline.partition must sum to the number of layers in spec.model.layers (a transformerBlock with repeat N counts N)',
     fieldPath: '.pipeline.partition',
   },
   {

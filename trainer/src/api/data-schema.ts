@@ -41,8 +41,23 @@ const FileDataset = z
   })
   .describe('A CSV or JSON Lines file.');
 
+const TokensDataset = z
+  .strictObject({
+    type: z.literal('tokens').describe('type: "tokens", windows of token ids from a prepared folder (meta.json and token shards, written by pipetrain prepare); each target is the same window shifted by one token.'),
+    path: z
+      .string()
+      .min(1)
+      .max(MAX_PATH_LENGTH)
+      .describe('path: folder of the prepared data (meta.json and its shards); a relative path is resolved against the folder of the job file. Required.'),
+    sampling: z
+      .enum(['random', 'sequential'])
+      .default('random')
+      .describe('sampling: "random": each step draws its windows at random start positions, seeded by spec.data.shuffle.seed and the step, as nanoGPT\'s get_batch; "sequential": epochs over the non-overlapping windows, in an order shuffled per epoch unless spec.data.shuffle.enabled is false. Default "random".'),
+  })
+  .describe('Prepared token data for language models: windows of spec.model.inputShape[0] tokens from the train split; validation windows come from the val split (spec.data.validationSplit does not apply).');
+
 export const DatasetSchema = z
-  .discriminatedUnion('type', [MnistDataset, SyntheticDataset, FileDataset])
+  .discriminatedUnion('type', [MnistDataset, SyntheticDataset, FileDataset, TokensDataset])
   .describe('dataset: where samples come from; the fields allowed depend on its type. Required.');
 
 /** Every dataset type the schema accepts. */

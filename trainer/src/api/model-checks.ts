@@ -1,27 +1,41 @@
 // Semantic checks of spec.model against itself, the loss and the dataset: shapes must be possible,
 // crossentropy needs per-sample probability vectors, and the data must fit the input and output.
+import { expandLayers } from '../model/expand.ts';
 import { formatShape, inferLayerShapes, ShapeError } from '../model/shapes.ts';
+import { resolveVocabulary } from '../model/vocabulary.ts';
+import { checkLanguageModel, checkTiedWidth } from './language-model-checks.ts';
 import { problemAt, type LocatedProblem } from './problems.ts';
 import type { PipelineJob } from './schema.ts';
 
 const MNIST_PIXELS = 784;
 const MNIST_CLASSES = 10;
+/**
+ * A tokens dataset's vocabulary is in its meta.json, which may not exist yet when a job is
+ * validated (it is prepared on first use); shapes are checked with this stand-in, and the real
+ * size is compared with the model's when the data is read.
+ */
+const UNKNOWN_VOCABULARY = 1;
 
 export function checkModel(job: PipelineJob): LocatedProblem[] {
+  const structural = checkLanguageModel(job);
+  if (structural.length > 0) return structural;
   const { model } = job.spec;
-  let outputShape: number[];
+  const vocabulary = job.spec.data.dataset.type === 'tokens' ? UNKNOWN_VOCABULARY : undefined;
+  const expanded = expandLayers(resolveVocabulary(model.layers, vocabulary));
+  let outputShapes: number[][];
   try {
-    const shapes = inferLayerShapes(model.inputShape, model.layers);
-    outputShape = shapes.outputShapes.at(-1) ?? model.inputShape;
+    outputShapes = inferLayerShapes(model.inputShape, expanded.layers).outputShapes;
   } catch (error) {
     if (!(error instanceof ShapeError)) throw error;
-    return [problemAt(['spec', 'model', 'layers', error.layerIndex], error.message)];
+    return [problemAt(['spec', 'model', 'layers', expanded.specIndex[error.layerIndex]!, ...(error.field ? [error.field] : [])], error.message)];
   }
-  return [...checkLoss(job, outputShape), ...checkDataset(job, outputShape)];
+  const outputShape = outputShapes.at(-1) ?? model.inputShape;
+  return [...checkLoss(job, outputShape), ...checkDataset(job, outputShape), ...checkTiedWidth(job, expanded, outputShapes)];
 }
 
+/** The losses computed on probabilities (tokenCrossentropy works on logits: language-model-checks.ts). */
 function isCrossentropy(job: PipelineJob): boolean {
-  return job.spec.model.loss !== 'meanSquaredError';
+  return job.spec.model.loss === 'categoricalCrossentropy' || job.spec.model.loss === 'sparseCategoricalCrossentropy';
 }
 
 function checkLoss(job: PipelineJob, outputShape: number[]): LocatedProblem[] {

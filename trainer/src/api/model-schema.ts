@@ -1,19 +1,14 @@
 // The `spec.model` part of the PipelineJob schema: input shape, ordered layers and loss.
 // Layers form a discriminated union on `type`; the CRD generator merges it into one object node.
 import { z } from 'zod';
-
-const positiveInt = z.int().min(1);
+import { languageModelLayers } from './language-model-schema.ts';
+import { layerName, positiveInt, useBias } from './layer-fields.ts';
 
 export const ActivationSchema = z
   .enum(['linear', 'relu', 'sigmoid', 'tanh', 'softmax'])
   .describe('activation: element-wise function applied to the output.');
 
-const name = z
-  .string()
-  .min(1)
-  .max(63)
-  .optional()
-  .describe('name: optional label for logs and metrics. Default: "<type>_<index>".');
+const name = layerName;
 const padding = z
   .enum(['valid', 'same'])
   .default('valid')
@@ -21,7 +16,6 @@ const padding = z
 const activation = ActivationSchema.default('linear').describe(
   'activation: function applied to the output: linear, relu, sigmoid, tanh or softmax. Default "linear".',
 );
-const useBias = z.boolean().default(true).describe('useBias: add a learned bias vector. Default true.');
 
 const DenseLayer = z
   .strictObject({
@@ -85,7 +79,8 @@ const LayerNormalizationLayer = z
   .strictObject({
     type: z.literal('layerNormalization').describe('type: "layerNormalization", normalizes each sample over its last axis.'),
     name,
-    epsilon: z.number().positive().default(1e-3).describe('epsilon: added to the variance to avoid division by zero. Default 0.001.'),
+    epsilon: z.number().positive().default(1e-3).describe('epsilon: added to the variance to avoid division by zero. Default 0.001 (GPT-2 uses 1e-5).'),
+    center: z.boolean().default(true).describe('center: add a learned offset (beta) after normalizing; false gives a LayerNorm without bias, as nanoGPT\'s bias=False. Default true.'),
   })
   .describe('Layer normalization over the last axis (exact under micro-batching, unlike batch normalization).');
 
@@ -98,6 +93,7 @@ export const LayerSchema = z
     DropoutLayer,
     ActivationLayer,
     LayerNormalizationLayer,
+    ...languageModelLayers,
   ])
   .describe('One layer; the fields allowed depend on its type.');
 
@@ -105,9 +101,9 @@ export const LayerSchema = z
 export const LAYER_TYPES = LayerSchema.options.map((option) => option.shape.type.value);
 
 export const LossSchema = z
-  .enum(['categoricalCrossentropy', 'sparseCategoricalCrossentropy', 'meanSquaredError'])
+  .enum(['categoricalCrossentropy', 'sparseCategoricalCrossentropy', 'meanSquaredError', 'tokenCrossentropy'])
   .describe(
-    'loss: categoricalCrossentropy (one-hot labels), sparseCategoricalCrossentropy (integer labels) or meanSquaredError. Crossentropy is computed on probabilities, so the last layer must end in softmax. Required.',
+    'loss: categoricalCrossentropy (one-hot labels), sparseCategoricalCrossentropy (integer labels), meanSquaredError, or tokenCrossentropy (language models: the next token at every position). The first two are computed on probabilities, so the last layer must end in softmax; tokenCrossentropy is computed from logits (an lmHead) with a numerically stable log-softmax and averaged over every position of every sample. Required.',
   );
 
 // Bounds the API server needs to price its CEL rules (see crd-rules.ts); far above real models.

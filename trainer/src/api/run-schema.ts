@@ -40,12 +40,17 @@ function defaultStages<T extends { stages?: number; partition?: number[] }>(pipe
 
 const OptimizerSchema = z
   .strictObject({
-    type: z.enum(['sgd', 'momentum', 'adam']).default('adam').describe('type: "sgd", "momentum" or "adam". Default "adam".'),
+    type: z.enum(['sgd', 'momentum', 'adam', 'adamw']).default('adam').describe('type: "sgd", "momentum", "adam", or "adamw" (Adam with decoupled weight decay, as PyTorch\'s AdamW). Default "adam".'),
     learningRate: z.number().positive().default(0.001).describe('learningRate: step size (peak value under warmupCosine), > 0. Default 0.001.'),
     momentum: z.number().min(0).lt(1).default(0.9).describe('momentum: momentum coefficient for type "momentum", in [0, 1). Default 0.9.'),
-    beta1: z.number().min(0).lt(1).default(0.9).describe('beta1: Adam decay of the first moment, in [0, 1). Default 0.9.'),
-    beta2: z.number().min(0).lt(1).default(0.999).describe('beta2: Adam decay of the second moment, in [0, 1). Default 0.999.'),
-    epsilon: z.number().positive().default(1e-7).describe('epsilon: Adam denominator guard, > 0. Default 1e-7.'),
+    beta1: z.number().min(0).lt(1).default(0.9).describe('beta1: Adam(W) decay of the first moment, in [0, 1). Default 0.9.'),
+    beta2: z.number().min(0).lt(1).default(0.999).describe('beta2: Adam(W) decay of the second moment, in [0, 1). Default 0.999.'),
+    epsilon: z.number().positive().default(1e-7).describe('epsilon: Adam(W) denominator guard, > 0. Default 1e-7 (PyTorch uses 1e-8).'),
+    weightDecay: z
+      .number()
+      .min(0)
+      .default(0.01)
+      .describe('weightDecay: adamw only: each step multiplies a weight by (1 - learningRate · weightDecay) before the Adam update; only weights with two or more dimensions decay (not biases or LayerNorm gains), as nanoGPT. Default 0.01.'),
   })
   .prefault({})
   .describe('optimizer: the update rule applied once per batch. Default: adam with learning rate 0.001.');
@@ -86,6 +91,16 @@ const TrainingObject = z.strictObject({
     .default('auto')
     .describe('backend: TensorFlow.js backend; "auto" picks tensorflow-gpu, then tensorflow, then wasm, then cpu, whichever loads. Default "auto".'),
   logEverySteps: z.int().min(1).default(10).describe('logEverySteps: steps between progress log lines. Default 10.'),
+  evalEverySteps: z
+    .int()
+    .min(1)
+    .optional()
+    .describe('evalEverySteps: steps between evaluations of the validation loss (and perplexity, for language models), computed across the pipeline, forward only, over the same evalSamples samples each time; the last step is evaluated too. Default: a tokens dataset is evaluated at the last step only; other datasets are not evaluated during training.'),
+  evalSamples: z
+    .int()
+    .min(1)
+    .default(128)
+    .describe('evalSamples: validation samples in each evaluation: windows at fixed, seeded positions of a tokens dataset\'s val split, or the first samples of the validation set. Default 128.'),
 });
 
 export const TrainingSchema = TrainingObject.transform(defaultEpochs)

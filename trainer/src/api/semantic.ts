@@ -1,5 +1,9 @@
 // Cross-field checks that run after the schema accepted a job: things each field allows on its own
 // but that together cannot train correctly (or not exactly) in a pipeline.
+import { modelLayerCount } from '../model/expand.ts';
+
+/** Evaluation frames a stage may have to queue (its link's mailbox holds 1024); train/evaluation.ts. */
+const MAX_EVALUATION_MICRO_BATCHES = 512;
 import { problemAt, type LocatedProblem } from './problems.ts';
 import { checkModel } from './model-checks.ts';
 import type { PipelineJob } from './schema.ts';
@@ -14,18 +18,20 @@ export function checkSemantics(job: PipelineJob): LocatedProblem[] {
 
 function checkPipeline(job: PipelineJob): LocatedProblem[] {
   const { pipeline, data, model } = job.spec;
-  const layers = model.layers.length;
+  // A transformerBlock with repeat N counts as N layers: stages may split between its blocks.
+  const layers = modelLayerCount(model.layers);
+  const counted = layers === model.layers.length ? `${layers}` : `${layers}, each repeated transformerBlock counted`;
   const problems: LocatedProblem[] = [];
   const at = (field: string, message: string) => problems.push(problemAt(['spec', 'pipeline', field], message));
   if (pipeline.stages !== undefined && pipeline.partition !== undefined) {
     problems.push(problemAt(['spec', 'pipeline'], `give either stages (${pipeline.stages}) or partition (${pipeline.partition.length} stages), not both`));
   }
   if (pipeline.stages !== undefined && pipeline.stages > layers) {
-    at('stages', `must be <= the number of layers (${layers}), got ${pipeline.stages}: every stage needs at least one layer`);
+    at('stages', `must be <= the number of layers (${counted}), got ${pipeline.stages}: every stage needs at least one layer`);
   }
   const sum = pipeline.partition?.reduce((a, b) => a + b, 0);
   if (sum !== undefined && sum !== layers) {
-    at('partition', `layer counts must sum to the number of layers (${layers}), got ${pipeline.partition?.join(' + ')} = ${sum}`);
+    at('partition', `layer counts must sum to the number of layers (${counted}), got ${pipeline.partition?.join(' + ')} = ${sum}`);
   }
   if (data.batchSize % pipeline.microBatches !== 0) {
     problems.push(
@@ -55,6 +61,13 @@ function checkTraining(job: PipelineJob): LocatedProblem[] {
   const problems: LocatedProblem[] = [];
   if (training.steps !== undefined && training.epochs !== undefined) {
     problems.push(problemAt(['spec', 'training'], `give either steps (${training.steps}) or epochs (${training.epochs}), not both`));
+  }
+  const microBatchSize = job.spec.data.batchSize / job.spec.pipeline.microBatches;
+  const evaluationMicroBatches = Math.ceil(training.evalSamples / microBatchSize);
+  if (Number.isInteger(microBatchSize) && evaluationMicroBatches > MAX_EVALUATION_MICRO_BATCHES) {
+    problems.push(
+      problemAt(['spec', 'training', 'evalSamples'], `makes ${evaluationMicroBatches} evaluation micro-batches of ${microBatchSize}, more than the ${MAX_EVALUATION_MICRO_BATCHES} a stage may queue; use at most ${MAX_EVALUATION_MICRO_BATCHES * microBatchSize}`),
+    );
   }
   const schedule = training.learningRateSchedule;
   if (schedule.type === 'warmupCosine' && training.steps !== undefined && schedule.warmupSteps > training.steps) {

@@ -1,22 +1,36 @@
 // The one-line description of a valid job printed by `pipetrain validate`.
+import { jobLayers, modelLayerCount } from '../model/expand.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
+import { needsVocabulary, resolveVocabulary } from '../model/vocabulary.ts';
 import { stageCount } from './resolve.ts';
 import type { PipelineJob } from './schema.ts';
 
 /** e.g. `valid PipelineJob mnist-mlp: 9 layers (101,770 parameters) in 4 stages (parameters), 1F1B with 8 micro-batches of 8, adam, 600 steps` */
 export function summarizeJob(job: PipelineJob): string {
   const { model, pipeline, data, training } = job.spec;
-  const parameters = inferLayerShapes(model.inputShape, model.layers).parameterCounts.reduce((a, b) => a + b, 0);
   const stages = stageCount(pipeline);
   const split = pipeline.partition ? `partition ${pipeline.partition.join('+')}` : pipeline.partitionPolicy;
   const perMicroBatch = data.batchSize / pipeline.microBatches;
   const length = training.steps !== undefined ? plural(training.steps, 'step') : plural(training.epochs ?? 1, 'epoch');
   return [
-    `valid ${job.kind} ${job.metadata.name}: ${plural(model.layers.length, 'layer')} (${parameters.toLocaleString('en-US')} parameters) in ${plural(stages, 'stage')} (${split})`,
+    `valid ${job.kind} ${job.metadata.name}: ${plural(modelLayerCount(model.layers), 'layer')} (${describeParameters(job)}) in ${plural(stages, 'stage')} (${split})`,
     `${pipeline.schedule} with ${plural(pipeline.microBatches, 'micro-batch', 'micro-batches')} of ${perMicroBatch}`,
     training.optimizer.type,
     length,
   ].join(', ');
+}
+
+/** Trainable values, a tied matrix counted once; a vocabulary still to come from the data is said so. */
+function describeParameters(job: PipelineJob): string {
+  const layers = job.spec.model.layers;
+  const countWith = (vocabulary: number | undefined) => {
+    const { parameterCounts, tiedParameters } = inferLayerShapes(job.spec.model.inputShape, jobLayers({ model: { layers: resolveVocabulary(layers, vocabulary) } }));
+    return parameterCounts.reduce((a, b) => a + b, 0) - tiedParameters;
+  };
+  if (!needsVocabulary(layers)) return `${countWith(undefined).toLocaleString('en-US')} parameters`;
+  // The count is linear in the vocabulary size: extrapolate to a vocabulary of 0.
+  const withoutVocabulary = 2 * countWith(1) - countWith(2);
+  return `${withoutVocabulary.toLocaleString('en-US')} parameters besides those per vocabulary entry`;
 }
 
 function plural(count: number, one: string, many = `${one}s`): string {

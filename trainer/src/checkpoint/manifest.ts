@@ -25,6 +25,8 @@ export const StageManifestSchema = z.object({
   backend: z.string(),
   seed: z.number(),
   specHash: z.string(),
+  /** StageSnapshot.model: what the model is, for tools that rebuild it (optional). */
+  model: z.unknown().optional(),
   writtenAt: z.iso.datetime(),
 });
 export type StageManifest = z.infer<typeof StageManifestSchema>;

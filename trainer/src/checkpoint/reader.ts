@@ -21,6 +21,8 @@ export interface LoadOptions {
   specHash?: string;
   /** Receives a warning per skipped checkpoint. Default: printed to stderr. */
   log?: Log;
+  /** Consider this step only (undefined when it is not committed or does not verify). Default: the newest that verifies. */
+  step?: number;
 }
 
 /** Step of the newest committed checkpoint, without verifying it; undefined when there is none. */
@@ -38,6 +40,7 @@ export async function loadLatestCommitted(dir: string, options: LoadOptions): Pr
   const log = options.log ?? ((level, message) => console.error(`${level}: ${message}`));
   const wanted = new Set(options.layers);
   for (const step of await listStepFolders(dir)) {
+    if (options.step !== undefined && step !== options.step) continue;
     if (!(await exists(path.join(stepDir(dir, step), COMMIT_FILE)))) continue;
     const { manifests, problems, contents } = await verifyCommitted(dir, step, 'full', wanted);
     const first = manifests[0];
@@ -53,7 +56,8 @@ export async function loadLatestCommitted(dir: string, options: LoadOptions): Pr
       if (outside.length > 0) throw new CheckpointMismatchError(`checkpoint step ${step} in ${dir} has ${layerCount} layers; cannot load layer(s) ${outside.join(', ')}`);
       const layers = decodeAll(stepDir(dir, step), contents, problems);
       if (layers) {
-        return { step, layers, optimizer: first.optimizer, data: first.data, backend: first.backend, seed: first.seed, specHash: first.specHash, partition: first.partition, jobName: first.jobName };
+        const model = first.model === undefined ? {} : { model: first.model };
+        return { step, layers, optimizer: first.optimizer, data: first.data, backend: first.backend, seed: first.seed, specHash: first.specHash, partition: first.partition, jobName: first.jobName, ...model };
       }
     }
     log('warn', `checkpoint step ${step} skipped: ${problems.join('; ')}`, { step, problems });

@@ -46,6 +46,11 @@ export interface StageSnapshot {
   seed: number;
   /** sha256 (hex) of what defines the run (model, data, training), to refuse loading into another run. */
   specHash: string;
+  /**
+   * What the model is, as JSON (the trainer's choice; stage/checkpointing.ts), so that tools such
+   * as `pipetrain generate` can rebuild it from the checkpoint folder alone. Optional.
+   */
+  model?: unknown;
 }
 
 export interface WriteInfo {
@@ -91,4 +96,6 @@ export interface LoadedCheckpoint {
   /** The partition that wrote it (may differ from the reader's). */
   partition: number[];
   jobName: string;
+  /** StageSnapshot.model as stage 0 wrote it, if it did. */
+  model?: unknown;
 }

@@ -5,6 +5,7 @@ import { registerValidate } from './validate-command.ts';
 import { registerRenderSchedule } from './render-schedule-command.ts';
 import { registerStage } from './stage-command.ts';
 import { registerCheckpoints } from './checkpoints-command.ts';
+import { registerGenerate } from './generate-command.ts';
 import { registerPrepare } from './prepare-command.ts';
 
 /** Adds one subcommand to the program (the operator's CLI adds `operator`). */
@@ -19,6 +20,7 @@ export function buildProgram(extraCommands: readonly RegisterCommand[] = []): Co
   registerValidate(program);
   registerRenderSchedule(program);
   registerCheckpoints(program);
+  registerGenerate(program);
   registerPrepare(program);
   registerStage(program);
   for (const register of extraCommands) register(program);

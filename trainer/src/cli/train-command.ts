@@ -16,6 +16,7 @@ interface TrainOptions {
   verbose: boolean;
   fresh: boolean;
   overwrite: boolean;
+  sampleTokens: number;
   metricsPort?: number;
 }
 
@@ -29,6 +30,7 @@ export function registerTrain(program: Command): void {
     .option('-v, --verbose', "show the stages' informational log lines", false)
     .option('--fresh', 'start over instead of resuming from the newest checkpoint in spec.checkpoint.path', false)
     .option('--overwrite', 'with --fresh: delete the existing checkpoints (refused without it)', false)
+    .option('--sample-tokens <n>', 'language models: tokens of text sampled from the final weights and printed with the summary (0: none)', parseCount, 200)
     .option('--metrics-port <port>', "serve the supervisor's metrics (restarts, recovery) on 127.0.0.1:<port>/metrics", parsePort)
     .addHelpText('after', `
 Examples:
@@ -74,7 +76,7 @@ async function train(file: string, options: TrainOptions): Promise<number> {
     : await startMetricsServer({ port: options.metricsPort, registry: metrics.registry, status: () => ({ job: job.metadata.name }) });
   // Loaded here, not at the top: it brings TensorFlow.js, which `pipetrain operator` must not pay for.
   const { runLocal } = await import('../runner/local-runner.ts');
-  const summary = await runLocal({ job, baseDir, reporter, verbose: options.verbose, metrics });
+  const summary = await runLocal({ job, baseDir, reporter, verbose: options.verbose, metrics, sampleTokens: options.sampleTokens });
   await metricsServer?.close();
   if (options.json) console.log(JSON.stringify(jsonSummary(summary)));
   if (summary.status === 'Succeeded') {
@@ -87,8 +89,8 @@ async function train(file: string, options: TrainOptions): Promise<number> {
 
 function jsonSummary(s: RunSummary) {
   return {
-    status: s.status, steps: s.steps, loss: s.loss, valAccuracy: s.valAccuracy, valLoss: s.valLoss,
-    samplesPerSecond: s.samplesPerSecond, weightsSha256: s.weightsSha256, stages: s.stages, partition: s.partition,
+    status: s.status, steps: s.steps, loss: s.loss, valAccuracy: s.valAccuracy, valLoss: s.valLoss, perplexity: s.perplexity,
+    samplesPerSecond: s.samplesPerSecond, tokensPerSecond: s.tokensPerSecond, sample: s.sample, weightsSha256: s.weightsSha256, stages: s.stages, partition: s.partition,
     backend: s.backend, durationSeconds: s.durationSeconds, restarts: s.restarts, lostSteps: s.lostSteps, resumedFrom: s.resumedFrom,
     ...(s.error ? { error: s.error } : {}),
   };
@@ -96,9 +98,18 @@ function jsonSummary(s: RunSummary) {
 
 function describeSuccess(s: RunSummary): string {
   const accuracy = s.valAccuracy === undefined ? '' : `, validation accuracy ${(s.valAccuracy * 100).toFixed(2)}%`;
+  const validation = s.valLoss === undefined || s.valAccuracy !== undefined ? '' : `, validation loss ${s.valLoss.toFixed(4)}${s.perplexity === undefined ? '' : ` (perplexity ${s.perplexity.toFixed(2)})`}`;
   const restarts = s.restarts === 0 ? '' : `, ${s.restarts} restart(s), ${s.lostSteps} step(s) recomputed`;
-  return `Succeeded: ${s.steps} steps in ${formatDuration(s.durationSeconds)}, loss ${s.loss?.toFixed(4) ?? '-'}${accuracy}, ` +
-    `${Math.round(s.samplesPerSecond)} samples/s${restarts}; weights sha256 ${s.weightsSha256}`;
+  const throughput = s.tokensPerSecond === undefined ? `${Math.round(s.samplesPerSecond)} samples/s` : `${Math.round(s.tokensPerSecond)} tokens/s`;
+  const sample = s.sample === undefined ? '' : `\nSample:\n${s.sample}`;
+  return `Succeeded: ${s.steps} steps in ${formatDuration(s.durationSeconds)}, loss ${s.loss?.toFixed(4) ?? '-'}${accuracy}${validation}, ` +
+    `${throughput}${restarts}; weights sha256 ${s.weightsSha256}${sample}`;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0');
+  return n;
 }
 
 function parsePort(value: string): number {

@@ -1,5 +1,6 @@
-// Loads the job's dataset and splits off the validation set.
+// Loads the job's dataset: samples (split off the validation set here) or prepared tokens.
 import { isAbsolute, resolve } from 'node:path';
+import { jobLayers } from '../model/expand.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
 import type { PipelineJobSpec } from '../api/schema.ts';
 import { DataError, type SplitDataset } from './dataset.ts';
@@ -7,12 +8,30 @@ import { loadFileDataset } from './file-dataset.ts';
 import { loadMnist } from './mnist.ts';
 import { splitDataset } from './plan.ts';
 import { makeSynthetic } from './synthetic.ts';
+import { loadTokenData, withDataVocabulary, type TokenData } from './token-data.ts';
 
-/** `baseDir` resolves a relative `file` dataset path (the folder of the job file). */
+/** Everything a stage trains and evaluates on. */
+export type TrainingData = SplitDataset | TokenData;
+
+export function isTokenData(data: TrainingData): data is TokenData {
+  return 'kind' in data && data.kind === 'tokens';
+}
+
+/**
+ * The job's data, and its spec with the data's vocabulary filled in (unchanged for sample
+ * datasets). `baseDir` resolves relative paths (the folder of the job file).
+ */
+export async function loadTrainingData(spec: PipelineJobSpec, baseDir = process.cwd()): Promise<{ spec: PipelineJobSpec; data: TrainingData }> {
+  if (spec.data.dataset.type !== 'tokens') return { spec, data: await loadJobData(spec, baseDir) };
+  const data = await loadTokenData(spec, baseDir);
+  return { spec: withDataVocabulary(spec, data.meta), data };
+}
+
+/** A sample dataset (not tokens); `baseDir` resolves a relative `file` dataset path (the folder of the job file). */
 export async function loadJobData(spec: PipelineJobSpec, baseDir = process.cwd()): Promise<SplitDataset> {
   const dataset = spec.data.dataset;
   const classification = spec.model.loss !== 'meanSquaredError';
-  const { outputShapes } = inferLayerShapes(spec.model.inputShape, spec.model.layers);
+  const { outputShapes } = inferLayerShapes(spec.model.inputShape, jobLayers(spec));
   const outputShape = outputShapes[outputShapes.length - 1] ?? spec.model.inputShape;
   let data;
   switch (dataset.type) {
@@ -27,6 +46,8 @@ export async function loadJobData(spec: PipelineJobSpec, baseDir = process.cwd()
       data = await loadFileDataset({ ...dataset, path }, classification, spec.model.inputShape);
       break;
     }
+    case 'tokens':
+      throw new Error('a tokens dataset is loaded with loadTrainingData');
   }
   checkCompatible(spec, data.featureShape, data.classes, outputShape);
   // Samples are reshaped to the model's input shape (e.g. MNIST's 784 pixels as 28×28×1).

@@ -124,7 +124,7 @@ function weightNames(spec: LayerSpec): string[] {
     case 'conv2d':
       return spec.useBias ? ['kernel', 'bias'] : ['kernel'];
     case 'layerNormalization':
-      return ['gamma', 'beta'];
+      return spec.center ? ['gamma', 'beta'] : ['gamma'];
     default:
       return [];
   }
@@ -146,7 +146,7 @@ function toKerasLayer(spec: LayerSpec, index: number, inputShape: number[] | und
     case 'activation':
       return tf.layers.activation({ ...common, activation: spec.activation });
     case 'layerNormalization':
-      return tf.layers.layerNormalization({ ...common, epsilon: spec.epsilon });
+      return tf.layers.layerNormalization({ ...common, epsilon: spec.epsilon, center: spec.center });
     default:
       throw new FormatError(`spec.model.layers[${index}]: a ${(spec as { type: string }).type} layer has no tfjs-layers counterpart; export with --format safetensors${(spec as { type: string }).type === 'transformerBlock' ? ' or huggingface' : ''} instead`);
   }
@@ -201,8 +201,8 @@ function fromKerasLayer(className: string, config: Record<string, unknown>, rank
     case 'LayerNormalization': {
       const axis = Array.isArray(config.axis) ? config.axis : [config.axis];
       if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== rank - 1)) refuse(`axis ${JSON.stringify(config.axis)} is not supported (the last axis only)`);
-      if (config.center === false || config.scale === false) refuse('center and scale must both be on');
-      return { type: 'layerNormalization', epsilon: Number(config.epsilon ?? 1e-3) };
+      if (config.scale === false) refuse('scale must be on (pipetrain always learns the gain)');
+      return { type: 'layerNormalization', epsilon: Number(config.epsilon ?? 1e-3), center: config.center !== false };
     }
     default:
       return refuse(`tfjs-layers class ${className} has no pipetrain counterpart (supported: Dense, Conv2D, MaxPooling2D, Flatten, Dropout, Activation, LayerNormalization)`);

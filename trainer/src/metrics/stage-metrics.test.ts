@@ -59,7 +59,7 @@ test('observeStep updates step, counters, histogram, throughput, timestamp and s
   metrics.setPhase('training');
   metrics.observeStep({ step: 0, wallSeconds: 0.5, computeSeconds: 0.3, idleSeconds: 0.2, samples: 64, loss: 2.5 });
   clock += 250;
-  metrics.observeStep({ step: 1, wallSeconds: 0.25, computeSeconds: 0.2, idleSeconds: 0.05, samples: 64, loss: 1.5 });
+  metrics.observeStep({ step: 1, wallSeconds: 0.25, computeSeconds: 0.2, idleSeconds: 0.05, samples: 64, loss: 1.5, valLoss: 1.75 });
 
   assert.equal(await value(registry, 'pipetrain_step'), 2);
   assert.equal(await value(registry, 'pipetrain_total_steps'), 100);
@@ -67,6 +67,7 @@ test('observeStep updates step, counters, histogram, throughput, timestamp and s
   assert.equal(await value(registry, 'pipetrain_stage_compute_seconds_total'), 0.5);
   assert.equal(await value(registry, 'pipetrain_stage_idle_seconds_total'), 0.25);
   assert.equal(await value(registry, 'pipetrain_loss'), 1.5);
+  assert.equal(await value(registry, 'pipetrain_validation_loss'), 1.75);
   assert.equal(await value(registry, 'pipetrain_samples_per_second'), 256);
   assert.equal(await value(registry, 'pipetrain_last_step_timestamp_seconds'), (T0 + 250) / 1000);
   assert.equal(await value(registry, 'pipetrain_step_duration_seconds', {}, 'pipetrain_step_duration_seconds_count'), 2);

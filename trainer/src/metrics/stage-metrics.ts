@@ -24,6 +24,8 @@ export interface StepObservation {
   samples: number;
   /** Batch loss; only the last stage has it. */
   loss?: number;
+  /** Validation loss, when this step was evaluated (last stage only). */
+  valLoss?: number;
 }
 
 export const PEERS = ['upstream', 'downstream'] as const;
@@ -85,6 +87,7 @@ export function createStageMetrics(labels: StageLabels, options: StageMetricsOpt
   });
   const samples = new Counter({ name: 'pipetrain_samples_total', help: 'Training samples processed.', labelNames: BASE_LABELS, registers });
   const loss = new Gauge({ name: 'pipetrain_loss', help: 'Loss of the last step (last stage only).', labelNames: BASE_LABELS, registers });
+  const validationLoss = new Gauge({ name: 'pipetrain_validation_loss', help: 'Validation loss of the last evaluation, per sample (language models: per token; last stage only).', labelNames: BASE_LABELS, registers });
   const compute = new Counter({ name: 'pipetrain_stage_compute_seconds_total', help: 'Time this stage spent computing.', labelNames: BASE_LABELS, registers });
   const idle = new Counter({ name: 'pipetrain_stage_idle_seconds_total', help: 'Time this stage spent waiting for its neighbours (pipeline bubble).', labelNames: BASE_LABELS, registers });
   const transportBytes = new Counter({
@@ -172,6 +175,7 @@ export function createStageMetrics(labels: StageLabels, options: StageMetricsOpt
       if (throughput !== null) samplesPerSecondChild.set(throughput);
       lastStepTimestampChild.set(finishedAt / 1000);
       if (o.loss !== undefined) loss.set(base, o.loss);
+      if (o.valLoss !== undefined) validationLoss.set(base, o.valLoss);
 
       state.step = o.step + 1;
       state.stepDurationSeconds = wall;

@@ -3,9 +3,13 @@
 // dropout seeds per (step, micro-batch, layer), unfused kernels (fused and unfused matmuls round
 // differently on wasm, which would break forward/recompute equality) and stable weight order.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation, LayerSpec } from '../api/schema.ts';
+import type { LayerSpec } from '../api/schema.ts';
+import { buildLanguageModelLayer, type LanguageModelContext, type WeightFactory } from './language-model-layers.ts';
+import { activate, addBias as addBiasTensor, denseMatMul, layerNorm } from './ops.ts';
 import { inferLayerShapes } from './shapes.ts';
 import { mixSeed } from './seeds.ts';
+
+export { activate } from './ops.ts';
 
 /** What a layer needs to know about the call it is part of. */
 export interface ApplyContext {
@@ -20,6 +24,12 @@ export interface NamedVariable {
   /** Stable name, e.g. `layer3_dense/kernel`; used in digests and checkpoints. */
   name: string;
   variable: tf.Variable;
+  /**
+   * A tied lmHead's copy of the embedding matrix: same name and values as the embedding's. Its
+   * gradient is summed with the embedding's before every update (train/tied-weights.ts), so both
+   * stay bit-identical; checkpoints and weight digests hold only the embedding's.
+   */
+  tiedCopy?: boolean;
 }
 
 export interface Layer {
@@ -29,25 +39,40 @@ export interface Layer {
   apply(x: tf.Tensor, ctx: ApplyContext): tf.Tensor;
 }
 
-/** Creates layers `from` (inclusive) to `to` (exclusive) of the model; others are not materialised. */
+/**
+ * Creates layers `from` (inclusive) to `to` (exclusive) of the model; others are not materialised.
+ * `specs` is the expanded layer list (model/expand.ts) with vocabularies resolved (model/vocabulary.ts).
+ */
 export function buildLayers(inputShape: number[], specs: LayerSpec[], seed: number, from = 0, to = specs.length): Layer[] {
   const { outputShapes } = inferLayerShapes(inputShape, specs);
   const useIm2col = !tf.getKernel('Conv2DBackpropFilter', tf.getBackend());
+  const context = languageModelContext(specs, seed);
   const layers: Layer[] = [];
   for (let index = from; index < to; index++) {
     const spec = specs[index]!;
     const inShape = index === 0 ? inputShape : outputShapes[index - 1]!;
-    layers.push(buildLayer(index, spec, inShape, seed, useIm2col));
+    layers.push(buildLayer(index, spec, inShape, seed, useIm2col, context));
   }
   return layers;
 }
 
-function buildLayer(index: number, spec: LayerSpec, inShape: number[], seed: number, useIm2col: boolean): Layer {
+/** What language-model layers need to know about the whole model, whichever slice is built. */
+function languageModelContext(specs: LayerSpec[], seed: number): LanguageModelContext {
+  const index = specs.findIndex((spec) => spec.type === 'embedding');
+  const embedding = specs[index];
+  return {
+    seed,
+    blocks: specs.filter((spec) => spec.type === 'transformerBlock').length,
+    embedding: embedding?.type === 'embedding' ? { index, vocabSize: embedding.vocabSize!, units: embedding.units } : undefined,
+  };
+}
+
+function buildLayer(index: number, spec: LayerSpec, inShape: number[], seed: number, useIm2col: boolean, context: LanguageModelContext): Layer {
   const prefix = `layer${index}_${spec.type}`;
-  const weight = (suffix: string, value: tf.Tensor): NamedVariable => {
+  const weight: WeightFactory = (suffix, value, options = {}) => {
     const variable = tf.variable(value, true); // copies the initial value
     value.dispose();
-    return { name: `${prefix}/${suffix}`, variable };
+    return { name: options.name ?? `${prefix}/${suffix}`, variable, ...(options.tiedCopy ? { tiedCopy: true } : {}) };
   };
   const initSeed = (slot: number) => mixSeed(seed, index, slot);
   switch (spec.type) {
@@ -88,9 +113,14 @@ function buildLayer(index: number, spec: LayerSpec, inShape: number[], seed: num
     case 'layerNormalization': {
       const size = inShape[inShape.length - 1]!;
       const gamma = weight('gamma', tf.ones([size]));
-      const beta = weight('beta', tf.zeros([size]));
-      return { index, spec, weights: [gamma, beta], apply: (x) => layerNorm(x, gamma.variable, beta.variable, spec.epsilon) };
+      const beta = spec.center ? weight('beta', tf.zeros([size])) : undefined;
+      return { index, spec, weights: beta ? [gamma, beta] : [gamma], apply: (x) => layerNorm(x, gamma.variable, beta?.variable, spec.epsilon) };
     }
+    case 'embedding':
+    case 'positionalEmbedding':
+    case 'transformerBlock':
+    case 'lmHead':
+      return buildLanguageModelLayer(index, spec, inShape, context, weight);
   }
 }
 
@@ -99,34 +129,8 @@ function glorotUniform(shape: number[], fanIn: number, fanOut: number, seed: num
   return tf.randomUniform(shape, -limit, limit, 'float32', seed);
 }
 
-/** Dense layers apply to the last axis, as in Keras. */
-function denseMatMul(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
-  if (x.rank === 2) return tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D);
-  const lead = x.shape.slice(0, -1);
-  const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]!]) as tf.Tensor2D;
-  return tf.reshape(tf.matMul(flat, kernel as tf.Tensor2D), [...lead, kernel.shape[1]!]);
-}
-
 function addBias(x: tf.Tensor, bias: NamedVariable | undefined): tf.Tensor {
-  return bias ? tf.add(x, bias.variable) : x;
-}
-
-export function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
-  switch (activation) {
-    case 'linear': return x;
-    case 'relu': return tf.relu(x);
-    case 'sigmoid': return tf.sigmoid(x);
-    case 'tanh': return tf.tanh(x);
-    case 'softmax': return tf.softmax(x);
-  }
-}
-
-function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
-  const axis = x.rank - 1;
-  const mean = tf.mean(x, axis, true);
-  const centred = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centred), axis, true);
-  return tf.add(tf.mul(tf.div(centred, tf.sqrt(tf.add(variance, epsilon))), gamma), beta);
+  return addBiasTensor(x, bias?.variable);
 }
 
 function conv2dNative(x: tf.Tensor4D, kernel: tf.Tensor4D, strides: number, padding: 'valid' | 'same'): tf.Tensor {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inferLayerShapes, ShapeError, windowOutput } from './shapes.ts';
 import type { LayerSpec } from '../api/schema.ts';
+import { LayerSchema } from '../api/model-schema.ts';
 
 const dense = (units: number, useBias = true): LayerSpec => ({ type: 'dense', units, activation: 'linear', useBias });
 const conv = (filters: number, kernelSize: number, strides = 1, padding: 'valid' | 'same' = 'valid'): LayerSpec => ({
@@ -20,7 +21,7 @@ void test('small CNN follows TensorFlow padding and pooling rules', () => {
     { type: 'maxPooling2d', poolSize: 2, padding: 'valid' },
     conv(16, 3, 2, 'same'),
     { type: 'flatten' },
-    { type: 'layerNormalization', epsilon: 1e-3 },
+    { type: 'layerNormalization', epsilon: 1e-3, center: true },
     dense(10),
   ];
   const { outputShapes, parameterCounts } = inferLayerShapes([28, 28, 1], layers);
@@ -51,4 +52,25 @@ void test('a kernel larger than the input gives an empty shape', () => {
     () => inferLayerShapes([4, 4, 1], [conv(2, 5)]),
     (error: unknown) => error instanceof ShapeError && error.layerIndex === 0 && /empty/.test(error.message),
   );
+});
+
+void test('GPT layers: shapes, parameter counts (tied copy counted once more) and their errors', () => {
+  const parse = (l: Record<string, unknown>) => LayerSchema.parse(l);
+  const gpt = (heads: number, maxLength: number) => [
+    parse({ type: 'embedding', units: 8, vocabSize: 10 }),
+    parse({ type: 'positionalEmbedding', maxLength }),
+    parse({ type: 'transformerBlock', heads, useBias: false }),
+    parse({ type: 'layerNormalization', center: false }),
+    parse({ type: 'lmHead', tied: true, vocabSize: 10 }),
+  ];
+  const { outputShapes, parameterCounts, tiedParameters } = inferLayerShapes([6], gpt(2, 6));
+  assert.deepEqual(outputShapes, [[6, 8], [6, 8], [6, 8], [6, 8], [6, 10]]);
+  // Block without biases: 2 gains + qkv 8×24 + projection 8×8 + MLP 8×32 + 32×8.
+  assert.deepEqual(parameterCounts, [80, 48, 2 * 8 + 8 * 24 + 8 * 8 + 8 * 32 + 32 * 8, 8, 80]);
+  assert.equal(tiedParameters, 80);
+  assert.throws(() => inferLayerShapes([6], gpt(3, 6)), (e: ShapeError) => e.layerIndex === 2 && e.field === 'heads' && /heads \(3\) must divide the model width 8; divisors of 8: 1, 2, 4, 8/.test(e.message));
+  assert.throws(() => inferLayerShapes([6], gpt(2, 4)), (e: ShapeError) => e.field === 'maxLength' && /window of 6 tokens .* longer than maxLength 4/.test(e.message));
+  assert.throws(() => inferLayerShapes([6, 2], gpt(2, 6)), /embedding needs spec.model.inputShape \[tokens\]/);
+  assert.throws(() => inferLayerShapes([6], [parse({ type: 'dense', units: 4 }), ...gpt(2, 6)]), /embedding takes token ids, so it must be the first layer/);
+  assert.throws(() => inferLayerShapes([6], [parse({ type: 'embedding', units: 8 })]), (e: ShapeError) => e.field === 'vocabSize');
 });

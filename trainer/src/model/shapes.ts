@@ -1,34 +1,27 @@
 // Per-sample output shapes and parameter counts of a layer list, without TensorFlow.js.
 // Used by `pipetrain validate` (reject impossible models early), the parameter-balancing
-// partitioner and the model builder. Shapes never include the batch dimension.
+// partitioner and the model builder. Shapes never include the batch dimension. The list is the
+// expanded one (model/expand.ts: one entry per transformer block) with vocabularies resolved
+// (model/vocabulary.ts).
 import type { LayerSpec } from '../api/schema.ts';
+import { inferLanguageModelLayer, type LayerResult } from './language-model-shapes.ts';
+import { formatShape, ShapeError } from './shape-error.ts';
 
-/** An impossible shape at `layerIndex` (0-based index into `spec.model.layers`). */
-export class ShapeError extends Error {
-  readonly layerIndex: number;
-
-  constructor(layerIndex: number, message: string) {
-    super(message);
-    this.name = 'ShapeError';
-    this.layerIndex = layerIndex;
-  }
-}
+export { formatShape, ShapeError } from './shape-error.ts';
 
 export interface LayerShapes {
   /** outputShapes[i] is the per-sample shape after layers[i]. */
   outputShapes: number[][];
-  /** parameterCounts[i] is the number of trainable values in layers[i]. */
+  /** parameterCounts[i] is the number of trainable values in layers[i] (a tied lmHead counts its copy of the embedding). */
   parameterCounts: number[];
-}
-
-interface LayerResult {
-  shape: number[];
-  parameters: number;
+  /** Values counted twice above: the tied lmHead's copy of the embedding matrix. */
+  tiedParameters: number;
 }
 
 export function inferLayerShapes(inputShape: number[], layers: LayerSpec[]): LayerShapes {
   const outputShapes: number[][] = [];
   const parameterCounts: number[] = [];
+  let tiedParameters = 0;
   let shape = inputShape;
   layers.forEach((layer, index) => {
     const result = inferLayer(shape, layer, index);
@@ -37,13 +30,10 @@ export function inferLayerShapes(inputShape: number[], layers: LayerSpec[]): Lay
     }
     outputShapes.push(result.shape);
     parameterCounts.push(result.parameters);
+    if (layer.type === 'lmHead' && layer.tied) tiedParameters += result.parameters;
     shape = result.shape;
   });
-  return { outputShapes, parameterCounts };
-}
-
-export function formatShape(shape: number[]): string {
-  return `[${shape.join(', ')}]`;
+  return { outputShapes, parameterCounts, tiedParameters };
 }
 
 function inferLayer(shape: number[], layer: LayerSpec, index: number): LayerResult {
@@ -76,7 +66,12 @@ function inferLayer(shape: number[], layer: LayerSpec, index: number): LayerResu
     case 'activation':
       return { shape, parameters: 0 };
     case 'layerNormalization':
-      return { shape, parameters: 2 * lastAxis(shape) };
+      return { shape, parameters: (layer.center ? 2 : 1) * lastAxis(shape) };
+    case 'embedding':
+    case 'positionalEmbedding':
+    case 'transformerBlock':
+    case 'lmHead':
+      return inferLanguageModelLayer(shape, layer, index);
   }
 }
 

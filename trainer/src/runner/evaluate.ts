@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { inputTensor, targetTensor } from '../data/batches.ts';
 import type { Dataset } from '../data/dataset.ts';
+import { jobLayers } from '../model/expand.ts';
 import { buildLayers } from '../model/layers.ts';
 import type { PipelineJobSpec } from '../api/schema.ts';
 import type { WeightBytes } from '../train/digest.ts';
@@ -19,7 +20,7 @@ export interface Evaluation {
 
 export function evaluate(spec: PipelineJobSpec, weights: WeightBytes[], validation: Dataset): Evaluation {
   if (validation.count === 0) return {};
-  const layers = buildLayers(spec.model.inputShape, spec.model.layers, spec.training.seed);
+  const layers = buildLayers(spec.model.inputShape, jobLayers(spec), spec.training.seed);
   const byName = new Map(weights.map((w) => [w.name, w.data]));
   for (const { name, variable } of layers.flatMap((l) => l.weights)) {
     const data = byName.get(name);

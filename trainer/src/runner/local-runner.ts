@@ -2,10 +2,12 @@
 // loopback, supervises them (restarting from checkpoints), and reports progress and a summary.
 import { resolve } from 'node:path';
 import { loadJobData } from '../data/load.ts';
+import { describeTokenizer, readTokenDataMeta, withDataVocabulary } from '../data/token-data.ts';
+import type { TokenMeta } from '../data/token-shards.ts';
 import type { PipelineJob } from '../api/schema.ts';
 import type { StageToSupervisor } from '../stage/protocol.ts';
 import { describeBackend, initBackend } from '../tf/backend.ts';
-import { weightsDigest } from '../train/digest.ts';
+import { tiedCopyMismatches, weightsDigest, type WeightBytes } from '../train/digest.ts';
 import { evaluate } from './evaluate.ts';
 import { profileLayerCosts } from '../model/profile.ts';
 import { planPartition } from './partition-plan.ts';
@@ -19,8 +21,13 @@ export interface RunSummary {
   loss?: number;
   valAccuracy?: number;
   valLoss?: number;
+  /** Language models: exp(valLoss), and throughput in tokens. */
+  perplexity?: number;
+  tokensPerSecond?: number;
   samplesPerSecond: number;
   weightsSha256?: string;
+  /** Language models: text sampled from the final weights (see RunOptions.sampleTokens). */
+  sample?: string;
   /** Pipeline restarts after failures, and the steps they made us compute again. */
   restarts: number;
   lostSteps: number;
@@ -47,10 +54,13 @@ export interface RunOptions {
   metrics?: SupervisorMetrics;
   /** Seconds without any message from a stage before it counts as stalled. Default 30. */
   stallTimeoutSeconds?: number;
+  /** Language models: tokens sampled from the final weights for the summary (0: none). Default 0. */
+  sampleTokens?: number;
 }
 
 export async function runLocal(options: RunOptions): Promise<RunSummary> {
-  const { job, reporter } = options;
+  const { reporter } = options;
+  let { job } = options;
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
   let base = { stages: 0, partition: [] as number[], backend: job.spec.training.backend as string };
@@ -61,12 +71,16 @@ export async function runLocal(options: RunOptions): Promise<RunSummary> {
     // backend is set up but broken (it falls back instead of failing), a note otherwise.
     if (backend.skipped.some((s) => s.broken)) reporter.warn(describeBackend(backend));
     else reporter.info(describeBackend(backend));
+    // A tokens dataset: meta.json settles the vocabulary (and refuses a mismatch) before anything starts.
+    const tokens = job.spec.data.dataset.type === 'tokens' ? await readTokenDataMeta(job.spec, options.baseDir) : undefined;
+    if (tokens) job = { ...job, spec: withDataVocabulary(job.spec, tokens.meta) };
     const plan = planPartition(job.spec, profileLayerCosts);
     base = { stages: plan.sizes.length, partition: plan.sizes, backend: backend.choice };
-    const data = await loadJobData(job.spec, options.baseDir);
+    const data = tokens ? undefined : await loadJobData(job.spec, options.baseDir);
     reporter.info(`Training ${job.metadata.name}`, {
       stages: plan.sizes.length, partition: plan.sizes.join('+'), how: plan.reason, schedule: job.spec.pipeline.schedule,
-      microBatches: job.spec.pipeline.microBatches, backend: backend.choice, trainSamples: data.train.count, validationSamples: data.validation.count,
+      microBatches: job.spec.pipeline.microBatches, backend: backend.choice,
+      ...(data ? { trainSamples: data.train.count, validationSamples: data.validation.count } : dataFields(tokens!.meta)),
     });
     const checkpointPath = job.spec.checkpoint?.path;
     supervisor = new Supervisor({
@@ -76,9 +90,13 @@ export async function runLocal(options: RunOptions): Promise<RunSummary> {
       stallTimeoutMs: (options.stallTimeoutSeconds ?? 30) * 1000,
     });
     const result = await supervisor.run();
-    const evaluation = evaluate(job.spec, result.weights, data.validation);
+    const mismatched = tiedCopyMismatches(result.weights);
+    if (mismatched.length > 0) throw new Error(`the tied copies of ${mismatched.join(', ')} differ from the originals after training: the stages did not apply the same update`);
+    const measured = data
+      ? evaluationOf(evaluate(job.spec, result.weights, data.validation))
+      : await languageModelResults(job, tokens!.meta, result.weights, result.valLoss, result.samplesPerSecond, options.sampleTokens ?? 0);
     return {
-      status: 'Succeeded', ...base, steps: result.steps, loss: result.loss, valAccuracy: evaluation.accuracy, valLoss: evaluation.loss,
+      status: 'Succeeded', ...base, steps: result.steps, loss: result.loss, ...measured,
       samplesPerSecond: result.samplesPerSecond, weightsSha256: weightsDigest(result.weights), durationSeconds: elapsed(),
       restarts: result.restarts, lostSteps: result.lostSteps, resumedFrom: result.resumedFrom,
     };
@@ -91,3 +109,28 @@ export async function runLocal(options: RunOptions): Promise<RunSummary> {
   }
 }
 
+
+function evaluationOf(evaluation: { accuracy?: number; loss?: number }): Pick<RunSummary, 'valAccuracy' | 'valLoss'> {
+  return { valAccuracy: evaluation.accuracy, valLoss: evaluation.loss };
+}
+
+function dataFields(meta: TokenMeta): Record<string, unknown> {
+  return { trainTokens: meta.splits.train.tokens, validationTokens: meta.splits.val.tokens, vocabulary: meta.vocabSize, tokenizer: describeTokenizer(meta) };
+}
+
+/** Validation loss (from the pipeline's last evaluation), perplexity, tokens/s and a sample of text. */
+async function languageModelResults(job: PipelineJob, meta: TokenMeta, weights: WeightBytes[], valLoss: number | undefined, samplesPerSecond: number, sampleTokens: number): Promise<Partial<RunSummary>> {
+  const tokensPerSecond = samplesPerSecond * job.spec.model.inputShape[0]!;
+  const results: Partial<RunSummary> = { valLoss, perplexity: valLoss === undefined ? undefined : Math.exp(valLoss), tokensPerSecond };
+  if (sampleTokens === 0) return results;
+  const [{ generate }, { trainedModel }, { loadTokenizer }] = await Promise.all([import('../generate/generate.ts'), import('../generate/trained-model.ts'), import('../data/tokenizer.ts')]);
+  const model = trainedModel(job.spec.model, job.spec.training.seed, new Map(weights.map((w) => [w.name, w.data])));
+  try {
+    const options = { maxTokens: sampleTokens, temperature: 0.8, topK: 200, seed: job.spec.training.seed };
+    // Start from a newline, as nanoGPT's sample.py does, unless a char vocabulary lacks one.
+    const prompt = meta.tokenizer.type === 'char' && !meta.tokenizer.vocab.includes('\n') ? meta.tokenizer.vocab[0]! : '\n';
+    return { ...results, sample: generate(model, await loadTokenizer(meta.tokenizer), prompt, options).text };
+  } finally {
+    model.dispose();
+  }
+}

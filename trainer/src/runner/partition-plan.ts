@@ -1,6 +1,8 @@
 // Decides how many layers each stage gets: the explicit partition, or a balanced one.
+import { jobLayers } from '../model/expand.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
 import { balancePartition, parameterCosts } from '../model/partition.ts';
+import { needsVocabulary, resolveVocabulary } from '../model/vocabulary.ts';
 import type { PipelineJobSpec } from '../api/schema.ts';
 
 /** Measures each layer's forward+backward time (model/profile.ts; it needs TensorFlow.js). */
@@ -30,8 +32,16 @@ export function planPartition(spec: PipelineJobSpec, profiler?: LayerProfiler): 
     const costs = profiler(spec);
     return { sizes: balancePartition(costs, count, RECOMPUTE_FACTOR), reason: 'balanced by measured layer time', costs };
   }
-  const { parameterCounts } = inferLayerShapes(spec.model.inputShape, spec.model.layers);
+  // Without the data's vocabulary (the operator does not read the data), the embedding and the
+  // head are priced as if it had one entry: balanced by the blocks alone.
+  const unknownVocabulary = needsVocabulary(spec.model.layers);
+  const layers = jobLayers({ model: { layers: resolveVocabulary(spec.model.layers, unknownVocabulary ? 1 : undefined) } });
+  const { parameterCounts } = inferLayerShapes(spec.model.inputShape, layers);
   const costs = parameterCosts(parameterCounts);
-  const reason = partitionPolicy === 'profile' ? 'balanced by parameter count: partitionPolicy "profile" needs TensorFlow.js here' : 'balanced by parameter count';
-  return { sizes: balancePartition(costs, count), reason, costs };
+  const reasons = [
+    'balanced by parameter count',
+    ...(partitionPolicy === 'profile' ? ['partitionPolicy "profile" needs TensorFlow.js here'] : []),
+    ...(unknownVocabulary ? ['without the vocabulary, which is read with the data'] : []),
+  ];
+  return { sizes: balancePartition(costs, count), reason: reasons.join(': '), costs };
 }

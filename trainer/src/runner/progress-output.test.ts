@@ -39,3 +39,13 @@ test('durations are short and readable', () => {
   assert.equal(formatDuration(3725), '1h02m');
   assert.equal(formatDuration(Infinity), '?');
 });
+
+test('an evaluated step is always printed, with the validation loss, perplexity and tokens/s', () => {
+  const { reporter, text } = capture('text', 10);
+  reporter.step({ step: 3, totalSteps: 20, loss: 2, samplesPerSecond: 10, tokensPerSecond: 640, valLoss: Math.log(6), etaSeconds: 7 });
+  reporter.step({ step: 4, totalSteps: 20, loss: 2, samplesPerSecond: 10, tokensPerSecond: 640, etaSeconds: 7 });
+  assert.equal(text(), 'step 3/20 loss 2.0000 val loss 1.7918 ppl 6.00 tokens/s 640 eta 7s\n');
+  const json = capture('json', 10);
+  json.reporter.step({ step: 3, totalSteps: 20, loss: 2, samplesPerSecond: 10, tokensPerSecond: 640, valLoss: Math.log(6), etaSeconds: 7 });
+  assert.ok(Math.abs((JSON.parse(json.text()) as { perplexity: number }).perplexity - 6) < 1e-9);
+});

@@ -8,6 +8,10 @@ export interface StepProgress {
   totalSteps: number;
   loss?: number;
   samplesPerSecond: number;
+  /** Language models: throughput in tokens (samples × window). */
+  tokensPerSecond?: number;
+  /** When this step was evaluated: the validation loss (a language model's perplexity is its exp). */
+  valLoss?: number;
   etaSeconds: number;
 }
 
@@ -33,7 +37,7 @@ export function createProgressReporter(options: { format: LogFormat; everySteps:
       if (live) {
         stream.write(`\r${formatBar(p)}\x1b[K`);
         lineOpen = true;
-      } else if (!options.quiet && (p.step % options.everySteps === 0 || p.step === p.totalSteps)) {
+      } else if (!options.quiet && (p.step % options.everySteps === 0 || p.step === p.totalSteps || p.valLoss !== undefined)) {
         stream.write(`${formatLine(p)}\n`);
       }
     },
@@ -54,7 +58,7 @@ function jsonReporter(stream: NodeJS.WritableStream, everySteps: number): Progre
   const emit = (level: string, message: string, fields?: Record<string, unknown>) =>
     stream.write(JSON.stringify({ time: new Date().toISOString(), level, message, ...fields }) + '\n');
   return {
-    step: (p) => (p.step % everySteps === 0 || p.step === p.totalSteps) && emit('info', 'Completed step', { ...p }),
+    step: (p) => (p.step % everySteps === 0 || p.step === p.totalSteps || p.valLoss !== undefined) && emit('info', 'Completed step', { ...p, ...perplexityOf(p) }),
     info: (message, fields) => emit('info', message, fields),
     warn: (message, fields) => emit('warn', message, fields),
     close: () => {},
@@ -64,11 +68,25 @@ function jsonReporter(stream: NodeJS.WritableStream, everySteps: number): Progre
 export function formatBar(p: StepProgress, width = 24): string {
   const filled = Math.round((p.step / p.totalSteps) * width);
   const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-  return `${bar} step ${p.step}/${p.totalSteps}  loss ${formatLoss(p.loss)}  ${Math.round(p.samplesPerSecond)} samples/s  ETA ${formatDuration(p.etaSeconds)}`;
+  const throughput = p.tokensPerSecond === undefined ? `${Math.round(p.samplesPerSecond)} samples/s` : `${Math.round(p.tokensPerSecond)} tokens/s`;
+  return `${bar} step ${p.step}/${p.totalSteps}  loss ${formatLoss(p.loss)}${formatValidation(p, '  ')}  ${throughput}  ETA ${formatDuration(p.etaSeconds)}`;
 }
 
 export function formatLine(p: StepProgress): string {
-  return `step ${p.step}/${p.totalSteps} loss ${formatLoss(p.loss)} samples/s ${Math.round(p.samplesPerSecond)} eta ${formatDuration(p.etaSeconds)}`;
+  const throughput = p.tokensPerSecond === undefined ? `samples/s ${Math.round(p.samplesPerSecond)}` : `tokens/s ${Math.round(p.tokensPerSecond)}`;
+  return `step ${p.step}/${p.totalSteps} loss ${formatLoss(p.loss)}${formatValidation(p, ' ')} ${throughput} eta ${formatDuration(p.etaSeconds)}`;
+}
+
+/** " val loss 1.9123 ppl 6.77" for an evaluated step (perplexity only for language models). */
+function formatValidation(p: StepProgress, gap: string): string {
+  if (p.valLoss === undefined) return '';
+  const { perplexity } = perplexityOf(p);
+  return `${gap}val loss ${formatLoss(p.valLoss)}${perplexity === undefined ? '' : ` ppl ${perplexity.toFixed(2)}`}`;
+}
+
+/** Perplexity = exp(mean validation loss per token), for language models (those report tokens/s). */
+export function perplexityOf(p: Pick<StepProgress, 'valLoss' | 'tokensPerSecond'>): { perplexity?: number } {
+  return p.valLoss !== undefined && p.tokensPerSecond !== undefined ? { perplexity: Math.exp(p.valLoss) } : {};
 }
 
 function formatLoss(loss: number | undefined): string {

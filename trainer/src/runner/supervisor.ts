@@ -34,6 +34,8 @@ export interface TrainingResult {
   steps: number;
   loss?: number;
   samplesPerSecond: number;
+  /** Validation loss of the last evaluation (see spec.training.evalEverySteps). */
+  valLoss?: number;
   restarts: number;
   lostSteps: number;
   resumedFrom: number;
@@ -62,6 +64,7 @@ export class Supervisor {
   private firstResume = -1;
   private measuredFrom = { time: 0, step: 0 };
   private lastLoss: number | undefined;
+  private lastValLoss: number | undefined;
   /** Set when a failure was detected; cleared by the first step of the next attempt. */
   private recovering: { detectedAt: number; stepsBefore: number } | undefined;
 
@@ -176,6 +179,7 @@ export class Supervisor {
       steps: this.stepsDone,
       loss: this.lastLoss,
       samplesPerSecond: ((this.stepsDone - this.measuredFrom.step) * this.options.job.spec.data.batchSize) / Math.max(elapsed, 1e-9),
+      valLoss: this.lastValLoss,
       restarts: this.restarts,
       lostSteps: this.lostSteps,
       resumedFrom: Math.max(0, this.firstResume),
@@ -234,6 +238,7 @@ export class Supervisor {
   private onLastStageStep(message: StepMessage): void {
     this.stepsDone = message.step + 1;
     this.lastLoss = message.loss;
+    if (message.valLoss !== undefined) this.lastValLoss = message.valLoss;
     if (this.recovering) {
       this.options.metrics.recovered((performance.now() - this.recovering.detectedAt) / 1000);
       this.recovering = undefined;
@@ -242,7 +247,9 @@ export class Supervisor {
     const done = this.stepsDone - this.measuredFrom.step;
     const samplesPerSecond = (done * this.options.job.spec.data.batchSize) / elapsed;
     const etaSeconds = (elapsed / done) * (this.totalSteps - this.stepsDone);
-    this.options.reporter.step({ step: this.stepsDone, totalSteps: this.totalSteps, loss: message.loss, samplesPerSecond, etaSeconds });
+    const { spec } = this.options.job;
+    const tokensPerSecond = spec.data.dataset.type === 'tokens' ? samplesPerSecond * spec.model.inputShape[0]! : undefined;
+    this.options.reporter.step({ step: this.stepsDone, totalSteps: this.totalSteps, loss: message.loss, samplesPerSecond, tokensPerSecond, valLoss: message.valLoss, etaSeconds });
   }
 
   /** Stage logs are JSON lines; warnings and errors are shown, info only with --verbose. */

@@ -1,10 +1,13 @@
 // A stage's side of checkpoints: resume from the newest committed one, save every N steps.
 // Copying the weights out of the backend is the only part on the training path; the disk write
 // runs in the background (CheckpointWriter) and the next save waits for the previous one.
+// A tied weight is stored once, with the embedding (layer 0); the stage holding the lmHead's copy
+// reads it, and its optimizer slots, from layer 0's file when it resumes.
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointWriter, loadLatestCommitted, type LayerState, type Log, type StageSnapshot, type WriteResult } from '../checkpoint/index.ts';
+import { CheckpointMismatchError, CheckpointWriter, loadLatestCommitted, type LayerState, type Log, type StageSnapshot, type WriteResult } from '../checkpoint/index.ts';
 import type { PipelineJob } from '../api/schema.ts';
+import type { ModelDescription } from '../checkpoint/model-description.ts';
 import type { StageSession } from '../train/stage-session.ts';
 
 export interface StageCheckpointing {
@@ -24,6 +27,8 @@ export interface CheckpointingOptions {
   session: StageSession;
   backend: string;
   log: Log;
+  /** Stage 0 stores it in its manifest: what `pipetrain generate` rebuilds. */
+  model?: ModelDescription;
   onWritten?(result: WriteResult): void;
 }
 
@@ -57,12 +62,15 @@ export function createStageCheckpointing(options: CheckpointingOptions): StageCh
 
   return {
     async resume() {
-      const layers = session.runtime.model.layers.map((layer) => layer.index);
+      const own = session.runtime.model.layers.map((layer) => layer.index);
+      // The lmHead's stage also reads layer 0: the tied matrix is stored there, once.
+      const layers = session.runtime.model.weights.some((w) => w.tiedCopy) && !own.includes(0) ? [...own, 0] : own;
       const loaded = await loadLatestCommitted(dir, { layers, specHash, log });
       if (!loaded) return 0;
       if (loaded.backend !== options.backend) {
         log('warn', 'Resumed from a checkpoint written on another backend: results will not be bit-identical', { checkpointBackend: loaded.backend, backend: options.backend });
       }
+      checkDataPosition(session, loaded.step, loaded.data, dir);
       restore(session, loaded.layers, loaded.optimizer.scalars);
       lastSaved = loaded.step;
       log('info', 'Resumed from checkpoint', { step: loaded.step, dir, writtenByStages: loaded.partition.length });
@@ -83,31 +91,49 @@ function snapshot(options: CheckpointingOptions, completedSteps: number, specHas
   const { session, job } = options;
   const { slots, scalars } = session.runtime.optimizer.state();
   const copy = (t: tf.Tensor) => Float32Array.from(t.dataSync() as Float32Array);
-  const layers: LayerState[] = session.runtime.model.layers.map((layer) => ({
-    layerIndex: layer.index,
-    weights: layer.weights.map((w) => ({ name: w.name, shape: [...w.variable.shape], data: copy(w.variable) })),
-    slots: [...slots.entries()]
-      .filter(([name]) => layer.weights.some((w) => name.startsWith(`${w.name}/`)))
-      .map(([name, t]) => ({ name, shape: [...t.shape], data: copy(t) })),
-  }));
+  const layers: LayerState[] = session.runtime.model.layers.map((layer) => {
+    const stored = layer.weights.filter((w) => !w.tiedCopy);
+    return {
+      layerIndex: layer.index,
+      weights: stored.map((w) => ({ name: w.name, shape: [...w.variable.shape], data: copy(w.variable) })),
+      slots: [...slots.entries()]
+        .filter(([name]) => stored.some((w) => name.startsWith(`${w.name}/`)))
+        .map(([name, t]) => ({ name, shape: [...t.shape], data: copy(t) })),
+    };
+  });
   return {
     jobName: job.metadata.name, step: completedSteps, stage: options.stage, stages: options.partition.length, partition: options.partition,
     layers, optimizer: { type: job.spec.training.optimizer.type, scalars: { ...scalars } }, data: session.plan.position(completedSteps),
-    backend: options.backend, seed: job.spec.training.seed, specHash,
+    backend: options.backend, seed: job.spec.training.seed, specHash, ...(options.stage === 0 && options.model ? { model: options.model } : {}),
   };
+}
+
+/**
+ * The data position saved with a checkpoint must be where this job's data puts that step: otherwise
+ * the data changed since (another number of windows per epoch) and the run would go on with other
+ * windows than an uninterrupted one.
+ */
+function checkDataPosition(session: StageSession, step: number, saved: { epoch: number; offset: number }, dir: string): void {
+  const here = session.plan.position(step);
+  if (here.epoch === saved.epoch && here.offset === saved.offset) return;
+  throw new CheckpointMismatchError(
+    `spec.data: checkpoint step ${step} in ${dir} was written at data position epoch ${saved.epoch}, step ${saved.offset} of the epoch, ` +
+      `but with this job's data step ${step} is epoch ${here.epoch}, step ${here.offset}: the training data changed since; restore it, or train with --fresh`,
+  );
 }
 
 function restore(session: StageSession, layers: Map<number, LayerState>, scalars: Record<string, number>): void {
   const slotValues = new Map<string, Float32Array>();
+  for (const state of layers.values()) for (const slot of state.slots) slotValues.set(slot.name, slot.data);
   for (const layer of session.runtime.model.layers) {
-    const state = layers.get(layer.index);
-    if (!state) throw new Error(`checkpoint has no state for layer ${layer.index}`);
     for (const w of layer.weights) {
+      // A tied copy is restored from the embedding's record (layer 0), which has its name.
+      const state = layers.get(w.tiedCopy ? 0 : layer.index);
+      if (!state) throw new Error(`checkpoint has no state for layer ${w.tiedCopy ? 0 : layer.index}`);
       const record = state.weights.find((r) => r.name === w.name);
       if (!record || record.data.length !== w.variable.size) throw new Error(`checkpoint weight ${w.name} is missing or has the wrong size`);
       tf.tidy(() => w.variable.assign(tf.tensor(record.data, w.variable.shape)));
     }
-    for (const slot of state.slots) slotValues.set(slot.name, slot.data);
   }
   session.runtime.optimizer.restore(slotValues, scalars);
 }

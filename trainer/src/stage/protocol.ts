@@ -9,7 +9,7 @@ export type StageToSupervisor =
   | { type: 'training'; stage: number; totalSteps: number; /** Steps already done (resumed from a checkpoint). */ startStep: number }
   | { type: 'heartbeat'; stage: number }
   | { type: 'ready'; stage: number }
-  | ({ type: 'step'; stage: number; step: number; loss?: number } & StepTimes)
+  | ({ type: 'step'; stage: number; step: number; loss?: number; /** When this step was evaluated (last stage). */ valLoss?: number } & StepTimes)
   | { type: 'finished'; stage: number; weights: WeightBytes[] }
   | { type: 'failed'; stage: number; message: string; exitCode: number };
 

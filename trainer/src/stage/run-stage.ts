@@ -5,13 +5,15 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointMismatchError, latestCommit, type WriteResult } from '../checkpoint/index.ts';
 import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig, type StageStatus } from '../contract/index.ts';
-import { DataError, type SplitDataset } from '../data/dataset.ts';
-import { loadJobData } from '../data/load.ts';
+import type { PipelineJobSpec } from '../api/schema.ts';
+import { DataError } from '../data/dataset.ts';
+import { isTokenData, loadTrainingData, type TrainingData } from '../data/load.ts';
 import { createCheckpointMetrics, createStageMetrics, startMetricsServer, type MetricsServer, type StageMetrics } from '../metrics/index.ts';
 import { BackendUnavailableError, describeBackend, initBackend } from '../tf/backend.ts';
 import { PeerFrameError } from '../train/expected-frames.ts';
 import { createStageSession, maxBoundaryBytes, trainStage, type StageSession } from '../train/stage-session.ts';
 import { connectLink, LinkClosedError, listenLink, type Link, type LinkServer } from '../transport/index.ts';
+import { describeModel } from '../checkpoint/model-description.ts';
 import { createStageCheckpointing, type StageCheckpointing } from './checkpointing.ts';
 import { watchCommits, type CommitWatch } from './committed-checkpoint.ts';
 import { readStepsDone, recomputedSteps, recordStepsDone } from './steps-done.ts';
@@ -38,7 +40,9 @@ interface BootedStage {
   /** Where the upstream neighbour connects (stages > 0). */
   server?: LinkServer;
   backend: string;
-  data: SplitDataset;
+  /** The job's spec with the data's vocabulary filled in: what this stage builds and trains. */
+  spec: PipelineJobSpec;
+  data: TrainingData;
   /** Called for every checkpoint write (metrics, /status). */
   onCheckpointWritten(result: WriteResult): void;
   /** The newest commit on the checkpoint volume (checkpointing on). */
@@ -81,7 +85,7 @@ async function boot(config: StageConfig, token: string, log: Logger): Promise<Bo
   const backend = await initBackend(job.spec.training.backend);
   // Info, not warn: under `pipetrain train` the supervisor already says it once for every stage.
   log.info(describeBackend(backend), { backend: backend.choice, skipped: backend.skipped.map((s) => s.choice) });
-  const data = await loadJobData(job.spec, config.baseDir);
+  const { spec, data } = await loadTrainingData(job.spec, config.baseDir);
   // The process title tells `ps` (and the tests) which stage a process is, and whether it is active.
   if (config.waitForStart) {
     process.title = stageTitle(stage, partition.length, job.metadata.name, true);
@@ -90,7 +94,7 @@ async function boot(config: StageConfig, token: string, log: Logger): Promise<Bo
   }
   process.title = stageTitle(stage, partition.length, job.metadata.name);
   const server = stage > 0
-    ? await listenLink({ token, maxPayloadBytes: maxBoundaryBytes(job.spec, partition), ...metrics.linkEvents('upstream'), host: config.listenHost, port: config.listenPort, log: log.link })
+    ? await listenLink({ token, maxPayloadBytes: maxBoundaryBytes(spec, partition), ...metrics.linkEvents('upstream'), host: config.listenHost, port: config.listenPort, log: log.link })
     : undefined;
   // /status and the metrics carry the newest committed checkpoint on the volume, whichever stage committed it.
   const checkpointDir = checkpointDirOf(config);
@@ -114,7 +118,7 @@ async function boot(config: StageConfig, token: string, log: Logger): Promise<Bo
   const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, status });
   void report({ type: 'listening', stage, linkPort: server?.port ?? 0, metricsPort: metricsServer.port });
   log.info('Started stage', { backend: backend.choice, layers: partition[stage], linkPort: server?.port, metricsPort: metricsServer.port });
-  return { config, token, log, metrics, metricsServer, server, backend: backend.choice, data, onCheckpointWritten, commits, resumed, statusReads: () => statusReads };
+  return { config, token, log, metrics, metricsServer, server, backend: backend.choice, spec, data, onCheckpointWritten, commits, resumed, statusReads: () => statusReads };
 }
 
 /** Links to both neighbours (the downstream address from the config or the supervisor), watched for silence. */
@@ -122,7 +126,7 @@ async function connect(stage: BootedStage): Promise<Neighbours> {
   const { config, log, metrics, server } = stage;
   const isLast = config.stage === config.partition.length - 1;
   metrics.setPhase('connecting');
-  const linkOptions = { token: stage.token, maxPayloadBytes: maxBoundaryBytes(config.job.spec, config.partition), log: log.link };
+  const linkOptions = { token: stage.token, maxPayloadBytes: maxBoundaryBytes(stage.spec, config.partition), log: log.link };
   const connectDownstream = async () => {
     const url = config.downstreamUrl ?? (await supervisorMessage('connect')).url;
     return connectLink({ ...linkOptions, ...metrics.linkEvents('downstream'), url, connectTimeoutMs: LINK_TIMEOUT_MS });
@@ -138,11 +142,15 @@ async function connect(stage: BootedStage): Promise<Neighbours> {
 /** The stage's model slice, restored from the newest committed checkpoint; every stage agrees on the step. */
 async function resume(stage: BootedStage, { upstream, downstream }: Neighbours): Promise<Resumed> {
   const { config, log } = stage;
-  const { job, partition } = config;
-  const session = createStageSession({ spec: job.spec, stage: config.stage, partition, data: stage.data, upstream, downstream });
+  const { partition } = config;
+  const job = { ...config.job, spec: stage.spec };
+  const session = createStageSession({ spec: stage.spec, stage: config.stage, partition, data: stage.data, upstream, downstream });
   const checkpointDir = checkpointDirOf(config);
   const checkpoints = checkpointDir
-    ? createStageCheckpointing({ dir: checkpointDir, job, stage: config.stage, partition, session, backend: stage.backend, log: log.link, onWritten: stage.onCheckpointWritten })
+    ? createStageCheckpointing({
+      dir: checkpointDir, job, stage: config.stage, partition, session, backend: stage.backend, log: log.link, onWritten: stage.onCheckpointWritten,
+      model: describeModel(job, isTokenData(stage.data) ? stage.data.meta.tokenizer : undefined),
+    })
     : undefined;
   const startStep = (await checkpoints?.resume()) ?? 0;
   await agreeOnResumeStep(startStep, upstream, downstream, LINK_TIMEOUT_MS);

@@ -17,6 +17,7 @@ import type { NativeBackendChoice } from './native-layout.ts';
 import { probeNative, type NativeProblem, type NativeReady, type ProbeOptions } from './native-probe.ts';
 import { pinTensorflowEnv } from './thread-env.ts';
 import { installTfjsNodeCompat } from './tfjs-node-compat.ts';
+import { installSegmentSumKernel } from './segment-sum-kernel.ts';
 import { installWasmMatMulFix } from './wasm-matmul-fix.ts';
 
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -72,9 +73,11 @@ async function tryBackend(choice: Exclude<BackendChoice, 'auto'>, auto: boolean,
       setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/'));
       await activate('wasm');
       installWasmMatMulFix();
+      installSegmentSumKernel('wasm');
       return { name: 'wasm' };
     }
     await activate('cpu');
+    installSegmentSumKernel('cpu');
     return { name: 'cpu' };
   } catch (error) {
     return { choice, reason: firstLine(error), broken: true };

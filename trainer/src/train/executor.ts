@@ -12,6 +12,7 @@ import { readLossSum } from './read-back.ts';
 import { GradientAccumulator, type StageGradients, type StageModel } from './stage-model.ts';
 import { expectFrame, type FrameExpectation } from './expected-frames.ts';
 import { frameToTensor, tensorToFrame } from './tensor-frames.ts';
+import type { TiedReduction } from './tied-weights.ts';
 
 export interface StageRuntime {
   model: StageModel;
@@ -28,6 +29,10 @@ export interface StageRuntime {
   exchangeNorm: NormExchange;
   /** What activations from upstream and gradients from downstream must look like. */
   expected: { activation?: FrameExpectation; gradient?: FrameExpectation };
+  /** Sums the two halves of a tied weight's gradient before the update (tied-weights.ts). */
+  reduceTied: TiedReduction;
+  /** Which of the stage's gradients count in the global norm (not a tied copy's). */
+  countsInNorm: readonly boolean[];
 }
 
 export interface StepTimes {
@@ -46,6 +51,8 @@ export interface StepResult extends StepTimes {
   /** Sum of the scaled micro-batch losses (the batch mean); only on the last stage. */
   loss?: number;
   gradientNorm?: number;
+  /** Validation loss after this step, when it was evaluated (last stage only; see evaluation.ts). */
+  valLoss?: number;
 }
 
 /** Tensors that outlive one action, per micro-batch. */
@@ -117,9 +124,10 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
           await timed('computeSeconds', () => sendAndDispose(runtime.upstream!, slots.upstreamGrads, FrameKind.Gradient, step, mb));
           break;
         case 'OPT':
-          gradientNorm = await timed('optimizerSeconds', () =>
-            optimizerStep({ optimizer: runtime.optimizer, step, grads: accumulator.take(), learningRate, clipNorm: runtime.clipNorm, exchangeNorm: runtime.exchangeNorm }),
-          );
+          gradientNorm = await timed('optimizerSeconds', async () => {
+            const grads = await runtime.reduceTied(accumulator.take(), step);
+            return optimizerStep({ optimizer: runtime.optimizer, step, grads, learningRate, clipNorm: runtime.clipNorm, exchangeNorm: runtime.exchangeNorm, countsInNorm: runtime.countsInNorm });
+          });
           break;
       }
     }

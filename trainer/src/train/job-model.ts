@@ -1,4 +1,5 @@
 // Everything a stage (or the single-process reference) builds from the job spec before training.
+import { jobLayers } from '../model/expand.ts';
 import { buildLayers } from '../model/layers.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
 import type { PipelineJobSpec } from '../api/schema.ts';
@@ -10,17 +11,18 @@ export interface StageBuild {
   optimizer: Optimizer;
 }
 
-/** Layers [from, to) of the job's model as one stage, with its optimizer. */
+/** Layers [from, to) of the job's (expanded) model as one stage, with its optimizer. */
 export function buildStage(spec: PipelineJobSpec, from: number, to: number): StageBuild {
   const { model: modelSpec, training, pipeline } = spec;
-  const layers = buildLayers(modelSpec.inputShape, modelSpec.layers, training.seed, from, to);
-  const model = new StageModel(layers, from === 0, to === modelSpec.layers.length, modelSpec.loss, 1 / pipeline.microBatches);
+  const all = jobLayers(spec);
+  const layers = buildLayers(modelSpec.inputShape, all, training.seed, from, to);
+  const model = new StageModel(layers, from === 0, to === all.length, modelSpec.loss, 1 / pipeline.microBatches);
   return { model, optimizer: createOptimizer(training.optimizer, model.weights) };
 }
 
 /** Number of output classes of the model (last axis of its output). */
 export function outputClasses(spec: PipelineJobSpec): number {
-  const { outputShapes } = inferLayerShapes(spec.model.inputShape, spec.model.layers);
+  const { outputShapes } = inferLayerShapes(spec.model.inputShape, jobLayers(spec));
   const last = outputShapes[outputShapes.length - 1] ?? [1];
   return last[last.length - 1] ?? 1;
 }

@@ -35,12 +35,14 @@ export async function optimizerStep(options: {
   learningRate: number;
   clipNorm?: number;
   exchangeNorm: NormExchange;
+  /** Which gradients count in the norm (default all): a tied copy's equals the original's, counted once. */
+  countsInNorm?: readonly boolean[];
 }): Promise<number | undefined> {
-  const { optimizer, step, grads, learningRate, clipNorm, exchangeNorm } = options;
+  const { optimizer, step, grads, learningRate, clipNorm, exchangeNorm, countsInNorm } = options;
   let norm: number | undefined;
   let applied = grads;
   if (clipNorm !== undefined) {
-    norm = await exchangeNorm(await squaredSums(grads), step);
+    norm = await exchangeNorm(await squaredSums(countsInNorm ? grads.filter((_, i) => countsInNorm[i]) : grads), step);
     if (norm > clipNorm) {
       const scale = tf.scalar(clipNorm / norm);
       applied = grads.map((g) => tf.mul(g, scale));

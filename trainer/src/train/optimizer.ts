@@ -1,4 +1,4 @@
-// SGD, momentum and Adam written over tf ops, one variable at a time in a fixed order.
+// SGD, momentum, Adam and AdamW written over tf ops, one variable at a time in a fixed order.
 // Our own implementation (instead of tf.train.*) keeps every piece of optimizer state visible:
 // the slots per variable and Adam's running beta powers as plain float64 numbers, so a checkpoint
 // can save and restore them exactly (tfjs recomputes them with pow() on setWeights; see tfjs.md §7).
@@ -6,11 +6,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NamedVariable } from '../model/layers.ts';
 
 export interface OptimizerConfig {
-  type: 'sgd' | 'momentum' | 'adam';
+  type: 'sgd' | 'momentum' | 'adam' | 'adamw';
   momentum: number;
   beta1: number;
   beta2: number;
   epsilon: number;
+  /** adamw: decoupled decay per step, times the learning rate (PyTorch's AdamW). */
+  weightDecay: number;
 }
 
 export interface Optimizer {
@@ -27,7 +29,9 @@ export function createOptimizer(config: OptimizerConfig, variables: NamedVariabl
   switch (config.type) {
     case 'sgd': return sgd(variables);
     case 'momentum': return momentum(variables, config.momentum);
-    case 'adam': return adam(variables, config);
+    case 'adam':
+    case 'adamw':
+      return adam(variables, config);
   }
 }
 
@@ -65,7 +69,12 @@ function momentum(variables: NamedVariable[], coefficient: number): Optimizer {
   };
 }
 
+/**
+ * Adam; for adamw also decoupled weight decay, as PyTorch's AdamW: w ← w·(1 − lr·decay) before the
+ * Adam step, on weights with two or more dimensions only (nanoGPT: not biases or LayerNorm gains).
+ */
 function adam(variables: NamedVariable[], config: OptimizerConfig): Optimizer {
+  const decays = variables.map((v) => config.type === 'adamw' && config.weightDecay > 0 && v.variable.rank >= 2);
   const first = variables.map((v) => zeroSlot(v));
   const second = variables.map((v) => zeroSlot(v));
   // Running products beta^t, kept as float64 and multiplied once per step.
@@ -84,6 +93,7 @@ function adam(variables: NamedVariable[], config: OptimizerConfig): Optimizer {
         const correction2 = tf.scalar(1 - beta2Power);
         const epsilon = tf.scalar(config.epsilon);
         const rate = tf.scalar(learningRate);
+        const keep = tf.scalar(1 - learningRate * config.weightDecay);
         variables.forEach((v, i) => {
           const g = gradients[i]!;
           const m = tf.add(tf.mul(first[i]!, b1), tf.mul(g, oneMinusB1));
@@ -91,7 +101,8 @@ function adam(variables: NamedVariable[], config: OptimizerConfig): Optimizer {
           first[i]!.assign(m);
           second[i]!.assign(s);
           const update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(s, correction2)), epsilon));
-          v.variable.assign(tf.sub(v.variable, tf.mul(update, rate)));
+          const decayed = decays[i] ? tf.mul(v.variable, keep) : v.variable;
+          v.variable.assign(tf.sub(decayed, tf.mul(update, rate)));
         });
       });
     },

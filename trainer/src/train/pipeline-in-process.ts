@@ -3,31 +3,38 @@
 // recompute and the transport exactly as separate processes do, minus process start-up: it is what
 // the exactness tests use.
 import { randomBytes } from 'node:crypto';
-import type { SplitDataset } from '../data/dataset.ts';
+import type { TrainingData } from '../data/load.ts';
 import type { PipelineJobSpec } from '../api/schema.ts';
 import { connectLink, listenLink, type Link } from '../transport/index.ts';
 import type { WeightBytes } from './digest.ts';
 import { createStageSession, maxBoundaryBytes, trainStage } from './stage-session.ts';
 
 export interface InProcessResult {
+  /** Every stage's weights in stage order (a tied copy included: see tiedCopyMismatches). */
   weights: WeightBytes[];
   /** Batch loss per step, from the last stage. */
   losses: number[];
+  /** Validation loss by (0-based) step, for the steps that were evaluated. */
+  valLosses: Map<number, number>;
 }
 
-export async function trainPipelineInProcess(spec: PipelineJobSpec, data: SplitDataset, partition: number[], steps?: number): Promise<InProcessResult> {
+/** `spec` must have the data's vocabulary filled in (loadTrainingData returns such a spec). */
+export async function trainPipelineInProcess(spec: PipelineJobSpec, data: TrainingData, partition: number[], steps?: number): Promise<InProcessResult> {
   const links = await connectChain(partition.length, { token: randomBytes(16).toString('hex'), maxPayloadBytes: maxBoundaryBytes(spec, partition) });
   const sessions = partition.map((_, stage) =>
     createStageSession({ spec, stage, partition, data, upstream: links[stage - 1]?.[1], downstream: links[stage]?.[0] }),
   );
   const losses: number[] = [];
+  const valLosses = new Map<number, number>();
+  const onLastStage = (result: { step: number; loss?: number; valLoss?: number }) => {
+    losses.push(result.loss ?? NaN);
+    if (result.valLoss !== undefined) valLosses.set(result.step, result.valLoss);
+  };
   try {
     await Promise.all(
-      sessions.map((session, stage) =>
-        trainStage(session, (result) => stage === partition.length - 1 && losses.push(result.loss ?? NaN), 0, steps ?? session.plan.totalSteps),
-      ),
+      sessions.map((session, stage) => trainStage(session, (result) => stage === partition.length - 1 && onLastStage(result), 0, steps ?? session.plan.totalSteps)),
     );
-    return { weights: sessions.flatMap((s) => s.weights()), losses };
+    return { weights: sessions.flatMap((s) => s.weights()), losses, valLosses };
   } finally {
     sessions.forEach((s) => s.dispose());
     await Promise.all(links.flat().map((link) => link.close()));

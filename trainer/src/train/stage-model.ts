@@ -43,7 +43,9 @@ export class StageModel {
 
   /** Current values of the stage's weights, for the digest and the supervisor (copied out of the backend). */
   weightBytes(): WeightBytes[] {
-    return this.layers.flatMap((layer) => layer.weights.map((w) => ({ name: w.name, layerIndex: layer.index, data: w.variable.dataSync() as Float32Array })));
+    return this.layers.flatMap((layer) =>
+      layer.weights.map((w) => ({ name: w.name, layerIndex: layer.index, data: w.variable.dataSync() as Float32Array, ...(w.tiedCopy ? { tiedCopy: true } : {}) })),
+    );
   }
 
   /** Forward pass without a tape, for sending activations downstream (and for evaluation). */

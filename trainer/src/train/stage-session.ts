@@ -1,27 +1,30 @@
 // Builds everything one stage needs to train (model slice, optimizer, program, data access) and
 // runs its training loop. Used by the stage process and by in-process tests alike.
-import { inputTensor, targetTensor } from '../data/batches.ts';
-import type { SplitDataset } from '../data/dataset.ts';
-import { makeDataPlan, type DataPlan } from '../data/plan.ts';
+import type { TrainingData } from '../data/load.ts';
+import { makeBatches, type Batches, type StepPlan } from '../data/step-batches.ts';
+import { jobLayers } from '../model/expand.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
 import { rangesFromSizes, type StageRange } from '../model/partition.ts';
 import { buildPrograms } from '../schedule/index.ts';
 import type { PipelineJobSpec } from '../api/schema.ts';
 import type { Link } from '../transport/index.ts';
 import type { WeightBytes } from './digest.ts';
+import { evaluateStage, evaluationDue } from './evaluation.ts';
 import { runStep, type StageRuntime, type StepResult } from './executor.ts';
 import type { FrameExpectation } from './expected-frames.ts';
-import { buildStage, outputClasses } from './job-model.ts';
+import { buildStage } from './job-model.ts';
 import { learningRateAt } from './lr-schedule.ts';
 import { linkNormExchange } from './norm-exchange.ts';
+import { countsInNorm, tiedGradientBytes, tiedReduction, tiedRole } from './tied-weights.ts';
 
 export interface StageSetup {
+  /** The job's spec with the data's vocabulary filled in (loadTrainingData returns it). */
   spec: PipelineJobSpec;
   stage: number;
   /** Layers per stage. */
   partition: number[];
   /** Every stage loads the dataset (it is small next to the model): the step count depends on it. */
-  data: SplitDataset;
+  data: TrainingData;
   upstream?: Link;
   downstream?: Link;
 }
@@ -29,7 +32,8 @@ export interface StageSetup {
 export interface StageSession {
   spec: PipelineJobSpec;
   runtime: StageRuntime;
-  plan: DataPlan;
+  batches: Batches;
+  plan: StepPlan;
   range: StageRange;
   weights(): WeightBytes[];
   dispose(): void;
@@ -39,25 +43,27 @@ export function createStageSession(setup: StageSetup): StageSession {
   const { spec, stage, partition, data, upstream, downstream } = setup;
   const range = rangesFromSizes(partition)[stage]!;
   const { model, optimizer } = buildStage(spec, range.from, range.to);
-  const plan = makeDataPlan(spec, data.train.count);
-  const classes = outputClasses(spec);
+  const batches = makeBatches(spec, data);
   const runtime: StageRuntime = {
     model,
     optimizer,
     program: buildPrograms(spec.pipeline.schedule, partition.length, spec.pipeline.microBatches)[stage]!,
     upstream,
     downstream,
-    input: (step, mb) => inputTensor(data.train, plan.microBatchIndices(step, mb)),
-    targets: (step, mb) => targetTensor(data.train, plan.microBatchIndices(step, mb), spec.model.loss, classes),
+    input: batches.input,
+    targets: batches.targets,
     seed: spec.training.seed,
     clipNorm: spec.training.gradientClipNorm,
     exchangeNorm: linkNormExchange(upstream, downstream),
-    expected: boundaryExpectations(spec, range, plan.microBatchSize),
+    expected: boundaryExpectations(spec, range, batches.plan.microBatchSize),
+    reduceTied: tiedReduction(tiedRole(spec, partition, stage), model.weights, { upstream, downstream }),
+    countsInNorm: countsInNorm(model.weights),
   };
   return {
     runtime,
     spec,
-    plan,
+    batches,
+    plan: batches.plan,
     range,
     weights: () => model.weightBytes(),
     dispose: () => {
@@ -69,25 +75,34 @@ export function createStageSession(setup: StageSetup): StageSession {
 
 /** Activations arrive as the previous stage's output, gradients as this stage's output: [micro-batch rows, ...per-sample shape]. */
 function boundaryExpectations(spec: PipelineJobSpec, range: StageRange, rows: number): StageRuntime['expected'] {
-  const { outputShapes } = inferLayerShapes(spec.model.inputShape, spec.model.layers);
+  // Indexed by model layer, as the stage ranges are: repeated blocks expanded.
+  const { outputShapes } = inferLayerShapes(spec.model.inputShape, jobLayers(spec));
   const at = (layer: number): FrameExpectation => ({ dtype: 'float32', shape: [rows, ...outputShapes[layer]!] });
   return { activation: range.from > 0 ? at(range.from - 1) : undefined, gradient: at(range.to - 1) };
 }
 
-/** Trains steps [from, to) and reports each finished step. */
+/** Trains steps [from, to) and reports each finished step (with its validation loss when evaluated). */
 export async function trainStage(session: StageSession, onStep: (result: StepResult) => void, from = 0, to = session.plan.totalSteps): Promise<void> {
-  const { optimizer, learningRateSchedule } = session.spec.training;
+  const { spec, runtime, batches, plan } = session;
+  const { optimizer, learningRateSchedule } = spec.training;
   for (let step = from; step < to; step++) {
-    const learningRate = learningRateAt(step, optimizer.learningRate, learningRateSchedule, session.plan.totalSteps);
-    onStep(await runStep(session.runtime, step, learningRate));
+    const learningRate = learningRateAt(step, optimizer.learningRate, learningRateSchedule, plan.totalSteps);
+    const result = await runStep(runtime, step, learningRate);
+    if (batches.evaluation && evaluationDue(spec, step, plan.totalSteps)) {
+      result.valLoss = await evaluateStage(runtime.model, batches.evaluation, spec.model.loss, step, runtime);
+    }
+    onStep(result);
   }
 }
 
-/** Largest tensor crossing any stage boundary, in bytes (float32), for the link's maxPayload. */
+/**
+ * Largest frame payload on any link, in bytes (float32), for its maxPayload: a tensor crossing a
+ * stage boundary (training and evaluation micro-batches have the same size), or a tied gradient.
+ */
 export function maxBoundaryBytes(spec: PipelineJobSpec, partition: number[]): number {
-  const { outputShapes } = inferLayerShapes(spec.model.inputShape, spec.model.layers);
+  const { outputShapes } = inferLayerShapes(spec.model.inputShape, jobLayers(spec));
   const microBatchSize = spec.data.batchSize / spec.pipeline.microBatches;
   const cuts = rangesFromSizes(partition).slice(0, -1).map((range) => outputShapes[range.to - 1]!);
   const elements = Math.max(1, ...cuts.map((shape) => shape.reduce((a, b) => a * b, 1)));
-  return elements * microBatchSize * 4;
+  return Math.max(elements * microBatchSize * 4, partition.length > 1 ? tiedGradientBytes(spec) : 0);
 }

@@ -1,7 +1,17 @@
 // Wire enumerations shared by the codec and the links: frame kinds and element types.
 
 /** Frame kinds, a u8 on the wire. Extend by adding entries (never renumber existing ones). */
-export const FrameKind = { Activation: 1, Gradient: 2, GradNorm: 3, Heartbeat: 4, Control: 5 } as const;
+export const FrameKind = {
+  Activation: 1,
+  Gradient: 2,
+  GradNorm: 3,
+  Heartbeat: 4,
+  Control: 5,
+  /** A half of a tied weight's gradient, relayed between the stages that hold the two uses. */
+  TiedGradient: 6,
+  /** Forward activations of an evaluation (validation) micro-batch. */
+  Evaluation: 7,
+} as const;
 export type FrameKindName = keyof typeof FrameKind;
 
 export type DType = 'float32' | 'int32' | 'uint8' | 'float64';

@@ -1,0 +1,55 @@
+// Semantic checks of a language model in spec.model: where its layers may stand, what a tied head
+// needs, and that the loss, the layers and a tokens dataset go together. Shapes (heads dividing the
+// width, the window fitting maxLength) are checked by model/language-model-shapes.ts.
+import { formatShape } from '../model/shapes.ts';
+import type { ExpandedLayers } from '../model/expand.ts';
+import { problemAt, type LocatedProblem } from './problems.ts';
+import type { PipelineJob } from './schema.ts';
+
+const layerPath = (index: number, field?: string) => ['spec', 'model', 'layers', index, ...(field ? [field] : [])];
+
+/** Problems of how the language-model layers, the loss and the dataset fit together. */
+export function checkLanguageModel(job: PipelineJob): LocatedProblem[] {
+  const { layers, loss } = job.spec.model;
+  const tokens = job.spec.data.dataset.type === 'tokens';
+  const problems: LocatedProblem[] = [];
+  const embeddings = layers.flatMap((layer, i) => (layer.type === 'embedding' ? [i] : []));
+  const embedding = layers[embeddings[0] ?? -1];
+  if (embeddings.length > 1) problems.push(problemAt(layerPath(embeddings[1]!), 'a model has one embedding, as its first layer; remove this one'));
+  layers.forEach((layer, i) => {
+    if (layer.type !== 'lmHead') return;
+    if (i !== layers.length - 1) problems.push(problemAt(layerPath(i), 'lmHead must be the last layer: its logits feed the loss'));
+    if (layer.tied && embedding === undefined) {
+      problems.push(problemAt(layerPath(i, 'tied'), 'a tied lmHead shares the embedding matrix, but the model has no embedding layer; add {type: embedding, units: <width>} as the first layer, or set tied: false'));
+    }
+    if (layer.tied && layer.vocabSize !== undefined && embedding?.type === 'embedding' && embedding.vocabSize !== undefined && layer.vocabSize !== embedding.vocabSize) {
+      problems.push(problemAt(layerPath(i, 'vocabSize'), `a tied lmHead has the embedding's vocabulary (${embedding.vocabSize}), got ${layer.vocabSize}; remove vocabSize here`));
+    }
+  });
+  const endsInHead = layers.at(-1)?.type === 'lmHead';
+  if (loss === 'tokenCrossentropy' && !endsInHead) {
+    problems.push(problemAt(['spec', 'model', 'loss'], 'tokenCrossentropy is computed from logits at every position, so the last layer must be an lmHead'));
+  }
+  if (loss !== 'tokenCrossentropy' && (endsInHead || tokens)) {
+    const why = tokens ? 'a tokens dataset has a next-token target at every position' : 'an lmHead outputs logits for every position';
+    problems.push(problemAt(['spec', 'model', 'loss'], `${why}; use loss tokenCrossentropy, got ${loss}`));
+  }
+  if (loss === 'tokenCrossentropy' && !tokens) {
+    problems.push(problemAt(['spec', 'data', 'dataset', 'type'], `tokenCrossentropy needs a tokens dataset (windows of token ids, each target the next token), got ${job.spec.data.dataset.type}`));
+  }
+  if (tokens && layers[0]?.type !== 'embedding') {
+    problems.push(problemAt(layerPath(0), `a tokens dataset gives token ids, so the first layer must be an embedding, got ${layers[0]?.type ?? 'none'}`));
+  }
+  return problems;
+}
+
+/** After shape inference: a tied head's input must be as wide as the embedding matrix. */
+export function checkTiedWidth(job: PipelineJob, expanded: ExpandedLayers, outputShapes: number[][]): LocatedProblem[] {
+  const headIndex = expanded.layers.findIndex((layer) => layer.type === 'lmHead' && layer.tied);
+  const embedding = expanded.layers[0];
+  if (headIndex < 1 || embedding?.type !== 'embedding') return [];
+  const input = outputShapes[headIndex - 1]!;
+  const width = input[input.length - 1];
+  if (width === embedding.units) return [];
+  return [problemAt(layerPath(expanded.specIndex[headIndex]!), `a tied lmHead multiplies by the embedding matrix (units ${embedding.units}), so its input must be ${embedding.units} wide; got ${formatShape(input)}`)];
+}
