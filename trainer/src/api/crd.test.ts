@@ -97,7 +97,8 @@ void test('each layer and dataset type gets its required and allowed fields back
   };
   const layer = rulesAt('.model.layers[]');
   assert.ok(layer.includes("self.type != 'dense' || has(self.units)"), layer.join('\n'));
-  assert.ok(layer.includes("!has(self.units) || self.type == 'dense'"), 'units belongs to dense only');
+  assert.ok(layer.includes("self.type != 'embedding' || has(self.units)"), layer.join('\n'));
+  assert.ok(layer.includes("!has(self.units) || self.type == 'dense' || self.type == 'embedding'"), 'units belongs to dense and embedding only');
   assert.ok(layer.includes("self.type != 'dropout' || has(self.rate)"));
   const dataset = rulesAt('.data.dataset');
   assert.ok(dataset.includes("self.type != 'file' || has(self.path)"), dataset.join('\n'));
