@@ -92,6 +92,7 @@ function startProcess(state: ClusterState, name: string, cmd: string, args: stri
   child.unref();
   if (!child.pid) throw new Error(`could not start ${name}`);
   state.pids[name] = child.pid;
+  state.commands = { ...state.commands, [name]: { cmd, args } };
   writeFileSync(join(state.stateDir, 'cluster.json'), JSON.stringify(state, null, 2));
   return child.pid;
 }
@@ -294,6 +295,26 @@ export async function startCluster(opts: StartOptions = {}): Promise<ClusterStat
     await stopCluster(state, { keepState: true });
     throw new Error(`cluster did not start: ${(err as Error).message}\n${tail}`, { cause: err });
   }
+}
+
+/**
+ * Kills a control-plane component (SIGKILL: no graceful shutdown), keeps it down for `downMs`, starts
+ * it again with the same command and waits until it is healthy: a crash and a restart, for fault tests.
+ */
+export async function restartComponent(state: ClusterState, name: 'etcd' | 'kube-apiserver', downMs: number): Promise<void> {
+  const command = state.commands?.[name];
+  const pid = state.pids[name];
+  if (!command || !pid) throw new Error(`${name} was not started by this cluster`);
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  await waitFor(`${name} (pid ${pid}) to exit`, () => !pidAlive(pid), 10_000, 50);
+  await sleep(downMs);
+  startProcess(state, name, command.cmd, command.args);
+  if (name === 'etcd') await waitFor('etcd /health', () => httpOk(`http://127.0.0.1:${state.etcdPort}/health`), 30_000, 100);
+  else await waitFor('kube-apiserver /readyz', async () => (await apiGet(state, '/readyz').catch(() => ({ status: 0 }))).status === 200, 90_000, 200);
 }
 
 /** The API server's audit log (JSON lines), written when the cluster was started with `auditPolicy`. */
