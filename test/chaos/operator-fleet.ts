@@ -10,6 +10,7 @@ import { REPO, STAGE_COMMAND } from '../e2e/operator/helpers.ts';
 
 interface Replica {
   identity: string;
+  metricsPort: number;
   child: ChildProcess;
   exited: Promise<void>;
 }
@@ -18,16 +19,19 @@ export class OperatorFleet {
   private readonly client: ClusterClient;
   private readonly namespace: string;
   private readonly replicas: Replica[] = [];
+  private readonly freePort: () => Promise<number>;
   private started = 0;
 
-  constructor(client: ClusterClient, namespace: string) {
+  constructor(client: ClusterClient, namespace: string, freePort: () => Promise<number>) {
     this.client = client;
     this.namespace = namespace;
+    this.freePort = freePort;
   }
 
-  /** Starts a replica named op-<n>; returns its identity. */
-  start(): string {
+  /** Starts a replica named op-<n> with its metrics on a free port; returns its identity. */
+  async start(): Promise<string> {
     const identity = `op-${this.started++}`;
+    const metricsPort = await this.freePort();
     const log = openSync(join(this.client.state.stateDir, 'logs', `operator-${identity}.log`), 'a');
     const child = spawn(
       process.execPath,
@@ -35,13 +39,13 @@ export class OperatorFleet {
         join(REPO, 'operator/bin/pipetrain.js'), 'operator',
         `--kubeconfig=${this.client.state.kubeconfig}`, `--namespace=${this.namespace}`,
         '--leader-elect', `--lease-namespace=${this.namespace}`, `--identity=${identity}`,
-        '--metrics-address=127.0.0.1:0', '--log-format=text', `--stage-command=${STAGE_COMMAND.join(' ')}`,
+        `--metrics-address=127.0.0.1:${metricsPort}`, '--log-format=text', `--stage-command=${STAGE_COMMAND.join(' ')}`,
       ],
       { stdio: ['ignore', log, log] },
     );
     closeSync(log);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    this.replicas.push({ identity, child, exited });
+    this.replicas.push({ identity, metricsPort, child, exited });
     return identity;
   }
 
@@ -64,8 +68,15 @@ export class OperatorFleet {
     this.replicas.splice(index, 1);
   }
 
-  get size(): number {
-    return this.replicas.length;
+  /** Identities of the replicas alive now. */
+  identities(): string[] {
+    return this.replicas.map((r) => r.identity);
+  }
+
+  metricsPort(identity: string): number {
+    const replica = this.replicas.find((r) => r.identity === identity);
+    if (!replica) throw new Error(`no operator replica ${identity}`);
+    return replica.metricsPort;
   }
 
   /** Stops every replica gracefully (SIGTERM releases the Lease), SIGKILL after 10 s. */
