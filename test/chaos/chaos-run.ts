@@ -120,7 +120,7 @@ class MetricsLedger {
 function resumedSteps(client: ClusterClient, namespace: string): number[] {
   return client
     .allPodLogs(namespace, `${JOB}-stage-0`)
-    .map((log) => /Resumed from checkpoint\D*?step\D{0,3}(\d+)/.exec(log)?.[1])
+    .map((log) => /"message":"Resumed from checkpoint".*?"step":(\d+)/.exec(log)?.[1])
     .filter((s): s is string => s !== undefined)
     .map(Number);
 }
