@@ -2,7 +2,7 @@
 // control-plane processes, operator processes) and undoes it when the fault has a duration. Faults
 // that end by themselves (a restart, a takeover) are left to the run's settle step.
 import type { ClusterClient } from '../cluster/control.ts';
-import { restartComponent } from '../cluster/cluster.ts';
+import { restartComponent } from '../cluster/restart-component.ts';
 import { exec, sleep } from '../cluster/util.ts';
 import { stagePods } from '../e2e/operator/helpers.ts';
 import type { FaultKind, PlannedFault } from './fault-plan.ts';

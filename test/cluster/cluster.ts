@@ -85,7 +85,8 @@ current-context: pipetrain-test
 `;
 }
 
-function startProcess(state: ClusterState, name: string, cmd: string, args: string[]): number {
+/** Starts a component in its own process group, recording its pid and command in the state file. */
+export function startProcess(state: ClusterState, name: string, cmd: string, args: string[]): number {
   const out = openSync(componentLog(state.stateDir, name), 'a');
   const child = spawn(cmd, args, { cwd: REPO_ROOT, detached: true, stdio: ['ignore', out, out], env: { ...process.env } });
   closeSync(out);
@@ -97,7 +98,7 @@ function startProcess(state: ClusterState, name: string, cmd: string, args: stri
   return child.pid;
 }
 
-function httpOk(url: string): Promise<boolean> {
+export function httpOk(url: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = httpGet(url, { timeout: 2000 }, (res) => {
       res.resume();
@@ -295,26 +296,6 @@ export async function startCluster(opts: StartOptions = {}): Promise<ClusterStat
     await stopCluster(state, { keepState: true });
     throw new Error(`cluster did not start: ${(err as Error).message}\n${tail}`, { cause: err });
   }
-}
-
-/**
- * Kills a control-plane component (SIGKILL: no graceful shutdown), keeps it down for `downMs`, starts
- * it again with the same command and waits until it is healthy: a crash and a restart, for fault tests.
- */
-export async function restartComponent(state: ClusterState, name: 'etcd' | 'kube-apiserver', downMs: number): Promise<void> {
-  const command = state.commands?.[name];
-  const pid = state.pids[name];
-  if (!command || !pid) throw new Error(`${name} was not started by this cluster`);
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-  await waitFor(`${name} (pid ${pid}) to exit`, () => !pidAlive(pid), 10_000, 50);
-  await sleep(downMs);
-  startProcess(state, name, command.cmd, command.args);
-  if (name === 'etcd') await waitFor('etcd /health', () => httpOk(`http://127.0.0.1:${state.etcdPort}/health`), 30_000, 100);
-  else await waitFor('kube-apiserver /readyz', async () => (await apiGet(state, '/readyz').catch(() => ({ status: 0 }))).status === 200, 90_000, 200);
 }
 
 /** The API server's audit log (JSON lines), written when the cluster was started with `auditPolicy`. */
