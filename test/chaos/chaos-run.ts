@@ -159,7 +159,9 @@ export async function runChaos(client: ClusterClient, namespace: string, options
   const log = options.log ?? (() => undefined);
   const t0 = Date.now();
   const steps = stepsFor(options.faults);
-  const plan = planFaults({ faults: options.faults, seed: options.seed, totalSteps: steps, firstStep: 10, lastGap: 20 });
+  // Faults land in the first three quarters: the job trains on while a fault settles (a leader
+  // takeover alone takes ~15 s, ~200 steps), and the last faults must still find it training.
+  const plan = planFaults({ faults: options.faults, seed: options.seed, totalSteps: steps, firstStep: 10, lastGap: Math.floor(steps / 4) });
   const body = checkpointedJob(JOB, steps, (s) => {
     (s.pipeline as Record<string, unknown>).stages = STAGES;
     (s.training as Record<string, unknown>).logEverySteps = 1;
