@@ -22,9 +22,10 @@ export function registerOperator(program: Command): void {
     .addOption(new Option('--stage-command <argv>', 'command of the stage containers, space-separated').default(DEFAULT_STAGE_COMMAND.join(' ')).env('PIPETRAIN_STAGE_COMMAND'))
     .option('--stage-image <image>', 'image of the stage pods when spec.image is empty', DEFAULT_STAGE_IMAGE)
     .option('--workers <n>', 'concurrent reconciles (different jobs)', '4')
+    .option('--identity <id>', 'name of this replica in the leader Lease (default: <hostname>_<random>)')
     .addHelpText('after', `
 Stops gracefully on SIGTERM: in-flight reconciles finish and the leader Lease is released.`)
-    .action(async (opts: { kubeconfig?: string; namespace?: string; metricsAddress: string; leaderElect: boolean; leaseNamespace?: string; logFormat: string; stageCommand: string; stageImage: string; workers: string }) => {
+    .action(async (opts: { kubeconfig?: string; namespace?: string; metricsAddress: string; leaderElect: boolean; leaseNamespace?: string; logFormat: string; stageCommand: string; stageImage: string; workers: string; identity?: string }) => {
       if (opts.logFormat !== 'json' && opts.logFormat !== 'text') throw new Error(`--log-format must be json or text; got ${opts.logFormat}`);
       const workers = Number(opts.workers);
       if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a positive integer; got ${opts.workers}`);
@@ -39,6 +40,7 @@ Stops gracefully on SIGTERM: in-flight reconciles finish and the leader Lease is
         stageCommand: splitCommand(opts.stageCommand),
         stageImage: opts.stageImage,
         workers,
+        identity: opts.identity,
       });
       await new Promise<void>((resolve) => {
         const stop = () => void running.stop().then(resolve, resolve);

@@ -85,18 +85,20 @@ current-context: pipetrain-test
 `;
 }
 
-function startProcess(state: ClusterState, name: string, cmd: string, args: string[]): number {
+/** Starts a component in its own process group, recording its pid and command in the state file. */
+export function startProcess(state: ClusterState, name: string, cmd: string, args: string[]): number {
   const out = openSync(componentLog(state.stateDir, name), 'a');
   const child = spawn(cmd, args, { cwd: REPO_ROOT, detached: true, stdio: ['ignore', out, out], env: { ...process.env } });
   closeSync(out);
   child.unref();
   if (!child.pid) throw new Error(`could not start ${name}`);
   state.pids[name] = child.pid;
+  state.commands = { ...state.commands, [name]: { cmd, args } };
   writeFileSync(join(state.stateDir, 'cluster.json'), JSON.stringify(state, null, 2));
   return child.pid;
 }
 
-function httpOk(url: string): Promise<boolean> {
+export function httpOk(url: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = httpGet(url, { timeout: 2000 }, (res) => {
       res.resume();

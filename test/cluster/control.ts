@@ -79,6 +79,17 @@ export class ClusterClient {
     return latest ? readFileSync(latest, 'utf8') : '';
   }
 
+  /** Output of every run of the pod (one per pod uid, so per restart of a job), oldest first. */
+  allPodLogs(namespace: string, name: string): string[] {
+    const base = join(this.state.stateDir, 'pods', namespace, name);
+    if (!existsSync(base)) return [];
+    return readdirSync(base)
+      .map((uid) => join(base, uid, 'log'))
+      .filter((p) => existsSync(p))
+      .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs)
+      .map((p) => readFileSync(p, 'utf8'));
+  }
+
   /** Kills the node's pod processes and stops its heartbeats: the controller-manager then marks it NotReady. */
   stopNode(name: string): Promise<unknown> {
     return agentCall(this.state, '/stop-node', { name });

@@ -26,6 +26,8 @@ export interface ClusterState {
   /** Process that owns the cluster; when it is gone the cluster is stale. `null` for `cluster:up` clusters. */
   ownerPid: number | null;
   pids: Record<string, number>;
+  /** How each component was started, so a fault test can restart it the same way. */
+  commands?: Record<string, { cmd: string; args: string[] }>;
   startedAt: string;
   /** ENTRYPOINT/CMD of images the agent knows (containers without `command`), by repository. */
   images?: Record<string, ImageConfig>;
