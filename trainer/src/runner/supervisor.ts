@@ -13,6 +13,9 @@ import { classifyExit, decideRestart, type FailureReport } from './restart-polic
 import { startStage, type StageProcess } from './fork-stages.ts';
 import type { SupervisorMetrics } from './supervisor-metrics.ts';
 
+/** Extra time a stage has for its first heartbeat after `start`, in ms (see runAttempt). */
+const FIRST_HEARTBEAT_GRACE_MS = 60_000;
+
 type StepMessage = StageToSupervisor & { type: 'step' };
 
 export interface SupervisorOptions {
@@ -113,7 +116,9 @@ export class Supervisor {
     this.weights = new Map();
     this.reported = new Map();
     this.processes = (await this.takeStandby()) ?? this.startSet();
-    for (const [stage] of this.processes.entries()) this.lastHeard.set(stage, performance.now());
+    // Until its first heartbeat a stage may be starting Node and loading its modules (TensorFlow's
+    // libraries alone are ~400 MB): that is slow on a busy machine, not a stall, so it gets a grace.
+    for (const [stage] of this.processes.entries()) this.lastHeard.set(stage, performance.now() + FIRST_HEARTBEAT_GRACE_MS);
     for (const p of this.processes) p.send({ type: 'start' });
     if (maxRestartsOf(this.options.job.spec.failurePolicy) > this.restarts) this.standby = this.startSet();
     let stallTimer: NodeJS.Timeout | undefined;
