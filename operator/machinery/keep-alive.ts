@@ -41,8 +41,9 @@ export function keepAliveAuthentication(kc: k8s.KubeConfig): k8s.SecurityAuthent
       const plan = kc.createDispatcherOptions(cluster, { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername });
       if (plan.type !== 'agent') return; // no TLS options: fetch's global dispatcher, which keeps connections alive
       if (!shared || !isDeepStrictEqual(shared.connect, plan.connect)) {
-        // The old pool's connections carry the old credentials: they close once their requests are done.
-        void shared?.agent.close();
+        // The old pool's connections carry the old credentials: they close once their requests are
+        // done. A failed close must not become an unhandled rejection (it would end the process).
+        shared?.agent.close().catch(() => undefined);
         shared = { agent: new Agent({ connect: plan.connect, keepAliveTimeout: IDLE_SOCKET_MS }), connect: plan.connect };
       }
       context.setDispatcher(shared.agent);
