@@ -1,4 +1,4 @@
-// The API calls of the controller, on @kubernetes/client-node 1.4 (one object parameter per call):
+// The API calls of the controller, on @kubernetes/client-node 2.0 (one object parameter per call):
 // child creation and deletion (AlreadyExists / NotFound are success: level-triggered), the one
 // status write per reconcile (PUT /status with resourceVersion: a stale cache gives a Conflict and
 // a retry instead of overwriting newer status), and events.

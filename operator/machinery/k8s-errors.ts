@@ -1,4 +1,4 @@
-// Typed checks of API errors (client-node 1.x throws ApiException with `code`; watches report
+// Typed checks of API errors (client-node 1.x and 2.x throw ApiException with `code`; watches report
 // `statusCode`), instead of `(err as any).response?.statusCode` scattered through the code.
 
 export function statusCode(error: unknown): number | undefined {

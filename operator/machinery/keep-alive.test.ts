@@ -45,33 +45,39 @@ function kubeConfig(ca: Buffer): k8s.KubeConfig {
   return kc;
 }
 
-test('client-node alone opens a new TLS connection for every request', async () => {
+/** Sequential requests, as the operator's reconciles send them. */
+const REQUESTS = 10;
+
+test('client-node 2.0 alone opens a new TLS connection for every request', async () => {
   const core = kubeConfig(cert).makeApiClient(k8s.CoreV1Api);
   const start = connections;
-  for (let i = 0; i < 3; i++) await core.listNamespace();
-  assert.equal(connections - start, 3);
+  for (let i = 0; i < REQUESTS; i++) await core.listNamespace();
+  assert.equal(connections - start, REQUESTS);
 });
 
-test('the keep-alive client reuses one connection and still authenticates every request', async () => {
+test('the keep-alive client reuses its connections and still authenticates every request', async () => {
   const kc = kubeConfig(cert);
   const core = makeKeepAliveClient(kc, keepAliveAuthentication(kc), k8s.CoreV1Api);
   const start = connections;
   authorizations.length = 0;
-  for (let i = 0; i < 3; i++) await core.listNamespace();
-  assert.equal(connections - start, 1);
-  assert.deepEqual(authorizations, ['Bearer secret-token', 'Bearer secret-token', 'Bearer secret-token']);
+  for (let i = 0; i < REQUESTS; i++) await core.listNamespace();
+  // undici may open a second connection when the next request starts before it has marked the
+  // first connection free again; after that the two are reused.
+  assert.ok(connections - start <= 2, `${connections - start} connections for ${REQUESTS} requests`);
+  assert.deepEqual(authorizations, Array.from({ length: REQUESTS }, () => 'Bearer secret-token'));
 });
 
-test('changed TLS options get a new agent; unchanged ones share it', async () => {
+test('changed TLS options get a new dispatcher; unchanged ones share it', async () => {
   const kc = kubeConfig(cert);
   const auth = keepAliveAuthentication(kc);
-  const agentOf = async (): Promise<unknown> => {
+  const dispatcherOf = async (): Promise<unknown> => {
     const context = new k8s.RequestContext('https://127.0.0.1/api/v1/namespaces', k8s.HttpMethod.GET);
     await auth.applySecurityAuthentication(context);
-    return context.getAgent();
+    return context.getDispatcher();
   };
-  const first = await agentOf();
-  assert.equal(await agentOf(), first);
+  const first = await dispatcherOf();
+  assert.ok(first);
+  assert.equal(await dispatcherOf(), first);
   kc.loadFromOptions({ ...JSON.parse(kc.exportConfig()), clusters: [{ ...kc.getCurrentCluster()!, caData: Buffer.from('other CA').toString('base64') }] });
-  assert.notEqual(await agentOf(), first);
+  assert.notEqual(await dispatcherOf(), first);
 });

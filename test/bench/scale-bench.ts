@@ -120,7 +120,7 @@ async function operatorKubeconfig(client: ClusterClient): Promise<string> {
 
 /** `pipetrain operator`, started as a child process; resolves once it serves /metrics. */
 async function spawnOperator(kubeconfig: string, workers: number | undefined): Promise<OperatorProcess> {
-  const args = [`${REPO}trainer/bin/pipetrain.js`, 'operator', '--kubeconfig', kubeconfig, '--metrics-address', '127.0.0.1:0', '--log-format', 'json'];
+  const args = [`${REPO}operator/bin/pipetrain.js`, 'operator', '--kubeconfig', kubeconfig, '--metrics-address', '127.0.0.1:0', '--log-format', 'json'];
   args.push('--stage-image', 'pipetrain/test:dev', '--stage-command', STAGE_COMMAND.join(' '));
   if (workers !== undefined) args.push('--workers', String(workers));
   const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
