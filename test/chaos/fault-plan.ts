@@ -1,5 +1,6 @@
 // A chaos run's faults as plain data: which fault, at which training step, for how long, drawn from
 // a seeded generator so a printed seed reproduces the schedule exactly.
+import { seededRandom } from '../../trainer/src/model/seeds.ts';
 
 export const FAULT_KINDS = [
   'stage-kill', // SIGKILL of one stage's process
@@ -25,18 +26,6 @@ export interface PlannedFault {
   target: number;
   /** How long a fault with a duration lasts (freeze, node down, slow link, component down), ms. */
   durationMs: number;
-}
-
-/** mulberry32: a small, fast, well-mixed 32-bit generator; the same seed gives the same numbers. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface PlanOptions {

@@ -19,16 +19,22 @@ export function mixSeed(...parts: number[]): number {
   return (hash >>> 0) & 0x7fffffff;
 }
 
-/** A small seeded PRNG (mulberry32) returning floats in [0, 1): for data shuffling and synthetic data. */
-export function seededRandom(seed: number): () => number {
+/** A small seeded PRNG (mulberry32) returning 32-bit unsigned integers: for hash seeds (MinHash). */
+export function seededUint32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
   };
+}
+
+/** The same generator as floats in [0, 1): for data shuffling, synthetic data, fault plans. */
+export function seededRandom(seed: number): () => number {
+  const next = seededUint32(seed);
+  return () => next() / 4294967296;
 }
 
 /** Fisher-Yates shuffle of 0..n-1 driven by `seed`. */

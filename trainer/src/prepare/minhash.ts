@@ -8,6 +8,7 @@
 // Written here rather than taken from npm: `minhash` (0.0.x) and the MinHash of `bloom-filters` have
 // no LSH banding over a stream of documents and hash values through generic code; this file is small
 // and its estimate is tested against exact Jaccard similarities.
+import { seededUint32 } from '../model/seeds.ts';
 
 const LETTER_OR_DIGIT = /[\p{L}\p{M}\p{N}]/u;
 const FNV_OFFSET = 0x811c9dc5;
@@ -21,18 +22,6 @@ export function fmix32(value: number): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
-}
-
-/** A small deterministic generator (mulberry32) for the seeds of the hash functions. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
 }
 
 /** 32-bit FNV-1a hashes of the words of a text (letters and digits, lower-cased). */
@@ -79,7 +68,7 @@ export class MinHasher {
   constructor(permutations: number, shingleWords: number, seed: number) {
     this.permutations = permutations;
     this.shingleWords = shingleWords;
-    const next = seededRandom(seed);
+    const next = seededUint32(seed);
     this.xors = Uint32Array.from({ length: permutations }, next);
     this.multipliers = Uint32Array.from({ length: permutations }, () => next() | 1);
   }
