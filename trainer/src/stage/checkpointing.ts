@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointMismatchError, CheckpointWriter, loadLatestCommitted, type LayerState, type Log, type StageSnapshot, type WriteResult } from '../checkpoint/index.ts';
 import type { PipelineJob } from '../api/schema.ts';
 import type { ModelDescription } from '../checkpoint/model-description.ts';
+import type { TokenizerSpec } from '../data/tokenizer.ts';
 import type { StageSession } from '../train/stage-session.ts';
 
 export interface StageCheckpointing {
@@ -40,17 +41,20 @@ export interface CheckpointingOptions {
  * of another job and ended with weights no uninterrupted run gives (the checkpoint fuzzer's
  * swap between jobs).
  */
-export function runSpecHash(job: PipelineJob): string {
+export function runSpecHash(job: PipelineJob, tokenizer?: TokenizerSpec): string {
   const { model, data, training, pipeline } = job.spec;
   const { backend: _backend, logEverySteps: _logEverySteps, ...trajectory } = training;
-  return createHash('sha256').update(JSON.stringify({ model, data, training: trajectory, microBatches: pipeline.microBatches })).digest('hex');
+  // A tokens dataset's path stays the same when it is prepared again with another vocabulary of the
+  // same size: the tokenizer tells those runs apart. Jobs without one hash as before.
+  const run = { model, data, training: trajectory, microBatches: pipeline.microBatches, ...(tokenizer ? { tokenizer } : {}) };
+  return createHash('sha256').update(JSON.stringify(run)).digest('hex');
 }
 
 export function createStageCheckpointing(options: CheckpointingOptions): StageCheckpointing {
   const { dir, job, session, log } = options;
   const everySteps = job.spec.checkpoint?.everySteps ?? Number.POSITIVE_INFINITY;
   const writer = new CheckpointWriter(dir, { log, autoCommit: true, keep: job.spec.checkpoint?.keep });
-  const specHash = runSpecHash(job);
+  const specHash = runSpecHash(job, options.model?.tokenizer);
   let lastSaved = 0;
   // Writes run in order (the writer queues them), so waiting for the last one waits for all.
   let lastWrite: Promise<void> = Promise.resolve();
