@@ -31,7 +31,7 @@ export async function setupTensorflow(options: SetupOptions): Promise<void> {
     throw new SetupError(`this is ${process.platform}-${process.arch}; the pinned TensorFlow ${TENSORFLOW_VERSION} wheels are built for linux x86_64 only`, "use backend 'wasm' here, or run on linux x86_64");
   }
   mkdirSync(variantDir, { recursive: true });
-  await withCacheLock(`${variantDir}.lock`, (pid) => report.note(`waiting for another setup (pid ${pid}) that holds ${variantDir}.lock`), async () => {
+  await withCacheLock(`${variantDir}.lock`, { onWait: (pid) => report.note(`waiting for another setup (pid ${pid}) that holds ${variantDir}.lock`) }, async () => {
     const libraries = await ensureLibraries({ ...options, variantDir }, report);
     const pkg = await ensureNativePackage(options.prefix, packageName, report);
     const napiVersion = napiBuildVersion(pkg.napiVersions, Number(process.versions.napi));
