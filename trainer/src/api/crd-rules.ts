@@ -87,7 +87,8 @@ const SCHEDULE = 'self.training.learningRateSchedule';
 // The model and data checks of model-checks.ts that need no shape inference.
 const modelRules: CelRule[] = [
   {
-    rule: `self.model.loss == 'meanSquaredError' || (has(${LAST_LAYER}.activation) && ${LAST_LAYER}.activation == 'softmax')`,
+    // tokenCrossentropy is computed from logits (an lmHead), so only the two probability losses need softmax.
+    rule: `self.model.loss == 'meanSquaredError' || self.model.loss == 'tokenCrossentropy' || (has(${LAST_LAYER}.activation) && ${LAST_LAYER}.activation == 'softmax')`,
     message: 'crossentropy is computed on probabilities, so the last layer of spec.model.layers must apply softmax (set activation: softmax, or append {type: activation, activation: softmax})',
     fieldPath: '.model.layers',
   },
@@ -107,6 +108,12 @@ const modelRules: CelRule[] = [
     fieldPath: '.data.dataset.classes',
   },
   {
+    // The split of data/plan.ts: floor(samples x validationSplit) for validation (CEL's int() truncates).
+    rule: "self.data.dataset.type != 'synthetic' || !has(self.data.dataset.samples) || !has(self.data.batchSize) || self.data.batchSize <= self.data.dataset.samples - int(double(self.data.dataset.samples) * (has(self.data.validationSplit) ? self.data.validationSplit : 0.0))",
+    message: 'spec.data.batchSize must be <= the training samples of the synthetic dataset (spec.data.dataset.samples less the validation split)',
+    fieldPath: '.data.batchSize',
+  },
+  {
     rule: `!has(self.training.steps) || !has(${SCHEDULE}) || ${SCHEDULE}.type != 'warmupCosine' || !has(${SCHEDULE}.warmupSteps) || ${SCHEDULE}.warmupSteps <= self.training.steps`,
     message: 'spec.training.learningRateSchedule.warmupSteps must be <= spec.training.steps for warmupCosine',
     fieldPath: '.training.learningRateSchedule.warmupSteps',
@@ -115,6 +122,52 @@ const modelRules: CelRule[] = [
     rule: `!has(${SCHEDULE}) || ${SCHEDULE}.type != 'warmupCosine' || !has(${SCHEDULE}.minLearningRate) || !has(self.training.optimizer) || !has(self.training.optimizer.learningRate) || ${SCHEDULE}.minLearningRate <= self.training.optimizer.learningRate`,
     message: 'spec.training.learningRateSchedule.minLearningRate must be <= spec.training.optimizer.learningRate',
     fieldPath: '.training.learningRateSchedule.minLearningRate',
+  },
+];
+
+// The language-model checks of language-model-checks.ts. A CEL fieldPath cannot point at one list
+// item, so a check that relates layers names the field as spec.model.layers[*].<field>.
+const LAYERS = 'self.model.layers';
+const languageModelRules: CelRule[] = [
+  {
+    rule: "self.data.dataset.type != 'tokens' || self.model.loss == 'tokenCrossentropy'",
+    message: 'spec.model.loss: a tokens dataset has a next-token target at every position; use loss tokenCrossentropy',
+    fieldPath: '.model.loss',
+  },
+  {
+    rule: "self.model.loss != 'tokenCrossentropy' || self.data.dataset.type == 'tokens'",
+    message: 'spec.data.dataset.type: tokenCrossentropy needs a tokens dataset',
+    fieldPath: '.data.dataset.type',
+  },
+  {
+    rule: `self.data.dataset.type != 'tokens' || ${LAYERS}[0].type == 'embedding'`,
+    message: 'spec.model.layers: a tokens dataset gives token ids, so the first layer must be an embedding',
+    fieldPath: '.model.layers',
+  },
+  {
+    rule: `!${LAYERS}.exists(l, l.type == 'lmHead') || (${LAST_LAYER}.type == 'lmHead' && ${LAYERS}.filter(l, l.type == 'lmHead').size() == 1)`,
+    message: 'spec.model.layers: lmHead must be the last layer, and the only one',
+    fieldPath: '.model.layers',
+  },
+  {
+    rule: `!${LAYERS}.exists(l, l.type == 'lmHead' && has(l.tied) && l.tied) || ${LAYERS}.exists(l, l.type == 'embedding')`,
+    message: 'spec.model.layers[*].tied: a tied lmHead shares the embedding matrix, but the model has no embedding layer',
+    fieldPath: '.model.layers',
+  },
+  {
+    rule: `${LAYERS}.all(e, e.type != 'embedding' || !has(e.units) || ${LAYERS}.all(l, l.type != 'transformerBlock' || !has(l.heads) || l.heads == 0 || e.units % l.heads == 0))`,
+    message: "spec.model.layers[*].heads: a transformerBlock's heads must divide the model width (the embedding's units)",
+    fieldPath: '.model.layers',
+  },
+  {
+    rule: `${LAYERS}.all(l, l.type != 'positionalEmbedding' || !has(l.maxLength) || self.model.inputShape[0] <= l.maxLength)`,
+    message: "spec.model.layers[*].maxLength: the window of spec.model.inputShape[0] tokens must not be longer than the positionalEmbedding's maxLength",
+    fieldPath: '.model.layers',
+  },
+  {
+    rule: `self.data.dataset.type == 'tokens' || ${LAYERS}.all(l, l.type != 'embedding' || has(l.vocabSize))`,
+    message: 'spec.model.layers[*].vocabSize: an embedding needs a vocabSize; only a tokens dataset provides a default',
+    fieldPath: '.model.layers',
   },
 ];
 
@@ -146,7 +199,7 @@ export const OPERATOR_ONLY_CHECKS: { check: string; reason: string }[] = [
 
 /** Every rule on the spec node, in the form the CRD schema takes. */
 export function specValidations(): Record<string, string>[] {
-  return toValidations([...consistencyRules, ...modelRules, ...updateRules]);
+  return toValidations([...consistencyRules, ...modelRules, ...languageModelRules, ...updateRules]);
 }
 
 /** Rules in the form the CRD schema takes (`x-kubernetes-validations`). */

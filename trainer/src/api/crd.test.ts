@@ -68,7 +68,8 @@ void test('CRD defaults equal the defaults the loader fills in', () => {
   assert.ok(result.ok);
   let checked = 0;
   for (const [path, node] of walk(openApiSchema())) {
-    if (node.default === undefined || path.includes('[]') || path.includes('{}')) continue;
+    // Defaults inside an optional object the base job leaves out (a tokens dataset's prepare) apply only when it is given.
+    if (node.default === undefined || path.includes('[]') || path.includes('{}') || path.startsWith('.spec.data.dataset.prepare.')) continue;
     const actual: unknown = path.split('.').slice(1).reduce<unknown>((value, key) => (value as Node | undefined)?.[key], result.job);
     if (typeof node.default === 'object') assert.equal(typeof actual, 'object', path);
     else if (!['.spec.pipeline', '.spec.training'].some((p) => path.startsWith(p)) || actual !== undefined) assert.equal(actual, node.default, path);

@@ -1,6 +1,7 @@
 // The `spec.data` part of the PipelineJob schema: dataset, batching, validation split, shuffling.
 import { z } from 'zod';
 import { MAX_RANK } from './model-schema.ts';
+import { PrepareSettingsSchema } from '../prepare/settings.ts';
 
 /** Linux PATH_MAX. */
 export const MAX_PATH_LENGTH = 4096;
@@ -49,6 +50,7 @@ const TokensDataset = z
       .min(1)
       .max(MAX_PATH_LENGTH)
       .describe('path: folder of the prepared data (meta.json and its shards); a relative path is resolved against the folder of the job file. Required.'),
+    prepare: PrepareSettingsSchema.optional().describe('prepare: the settings of `pipetrain prepare` (input, tokenizer, cleaning, deduplication, filters, split; docs/prepare.md). When given, `pipetrain train` first prepares path from them, so one command trains from raw text; a later run with the same inputs (by content) and settings finds path up to date and writes nothing. The operator does not run it yet: on Kubernetes, prepare path onto the volume beforehand. Optional.'),
     sampling: z
       .enum(['random', 'sequential'])
       .default('random')

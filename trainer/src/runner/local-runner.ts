@@ -11,6 +11,7 @@ import { tiedCopyMismatches, weightsDigest, type WeightBytes } from '../train/di
 import { evaluate } from './evaluate.ts';
 import { profileLayerCosts } from '../model/profile.ts';
 import { planPartition } from './partition-plan.ts';
+import { prepareTokenData } from './prepare-data.ts';
 import type { ProgressReporter } from './progress-output.ts';
 import { InterruptedError, Supervisor } from './supervisor.ts';
 import { createSupervisorMetrics, type SupervisorMetrics } from './supervisor-metrics.ts';
@@ -71,6 +72,7 @@ export async function runLocal(options: RunOptions): Promise<RunSummary> {
     // backend is set up but broken (it falls back instead of failing), a note otherwise.
     if (backend.skipped.some((s) => s.broken)) reporter.warn(describeBackend(backend));
     else reporter.info(describeBackend(backend));
+    await prepareTokenData(job.spec, options.baseDir, reporter);
     // A tokens dataset: meta.json settles the vocabulary (and refuses a mismatch) before anything starts.
     const tokens = job.spec.data.dataset.type === 'tokens' ? await readTokenDataMeta(job.spec, options.baseDir) : undefined;
     if (tokens) job = { ...job, spec: withDataVocabulary(job.spec, tokens.meta) };
