@@ -155,7 +155,9 @@ const languageModelRules: CelRule[] = [
     fieldPath: '.model.layers',
   },
   {
-    rule: `${LAYERS}.all(e, e.type != 'embedding' || !has(e.units) || ${LAYERS}.all(l, l.type != 'transformerBlock' || !has(l.heads) || l.heads == 0 || e.units % l.heads == 0))`,
+    // The width a block sees is the embedding's units unless a dense or flatten layer changes it;
+    // such models are left to the operator's check, which follows the shapes.
+    rule: `${LAYERS}.exists(l, l.type == 'dense' || l.type == 'flatten') || ${LAYERS}.all(e, e.type != 'embedding' || !has(e.units) || ${LAYERS}.all(l, l.type != 'transformerBlock' || !has(l.heads) || l.heads == 0 || e.units % l.heads == 0))`,
     message: "spec.model.layers[*].heads: a transformerBlock's heads must divide the model width (the embedding's units)",
     fieldPath: '.model.layers',
   },

@@ -21,10 +21,17 @@ test('the run spec hash changes with what changes the weights, not with the back
   assert.notEqual(runSpecHash(await job(['spec.pipeline.microBatches=2'])), base);
 });
 
-test('a tokenizer with another vocabulary of the same size is another run', async () => {
+test('token data is part of the run: another vocabulary of the same size, or other shard content, is another run', async () => {
   const tiny = await job();
-  const chars = runSpecHash(tiny, { type: 'char', vocab: ['a', 'b', 'c'] });
-  assert.notEqual(runSpecHash(tiny, { type: 'char', vocab: ['a', 'b', 'd'] }), chars);
-  assert.equal(runSpecHash(tiny, { type: 'char', vocab: ['a', 'b', 'c'] }), chars);
-  assert.notEqual(chars, runSpecHash(tiny), 'a job without tokens data hashes without a tokenizer');
+  const identity = { tokenizer: { type: 'char' as const, vocab: ['a', 'b', 'c'] }, shards: ['1'.repeat(64)] };
+  const base = runSpecHash(tiny, identity);
+  assert.notEqual(runSpecHash(tiny, { ...identity, tokenizer: { type: 'char', vocab: ['a', 'b', 'd'] } }), base);
+  assert.notEqual(runSpecHash(tiny, { ...identity, shards: ['2'.repeat(64)] }), base);
+  assert.equal(runSpecHash(tiny, structuredClone(identity)), base);
+  assert.notEqual(base, runSpecHash(tiny), 'a job without tokens data hashes without them');
+});
+
+test('the evaluation cadence does not change a weight, so it does not change the run', async () => {
+  const base = runSpecHash(await job());
+  assert.equal(runSpecHash(await job(['spec.training.evalEverySteps=3', 'spec.training.evalSamples=8'])), base);
 });

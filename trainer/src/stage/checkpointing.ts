@@ -9,6 +9,7 @@ import { CheckpointMismatchError, CheckpointWriter, loadLatestCommitted, type La
 import type { PipelineJob } from '../api/schema.ts';
 import type { ModelDescription } from '../checkpoint/model-description.ts';
 import type { TokenizerSpec } from '../data/tokenizer.ts';
+import type { TokenMeta } from '../data/token-shards.ts';
 import type { StageSession } from '../train/stage-session.ts';
 
 export interface StageCheckpointing {
@@ -30,23 +31,38 @@ export interface CheckpointingOptions {
   log: Log;
   /** Stage 0 stores it in its manifest: what `pipetrain generate` rebuilds. */
   model?: ModelDescription;
+  /** A tokens dataset's tokenizer and shard hashes: part of the run's identity (runSpecHash). */
+  tokenData?: TokenDataIdentity;
   onWritten?(result: WriteResult): void;
+}
+
+/** What a tokens dataset adds to a run's identity: its tokenizer and the content of its shards. */
+export interface TokenDataIdentity {
+  tokenizer: TokenizerSpec;
+  /** SHA-256 of every shard, train then val (meta.json). */
+  shards: string[];
+}
+
+/** The identity of a tokens dataset as its meta.json records it. */
+export function tokenDataIdentity(meta: TokenMeta): TokenDataIdentity {
+  return { tokenizer: meta.tokenizer, shards: [...meta.splits.train.shards, ...meta.splits.val.shards].map((shard) => shard.sha256) };
 }
 
 /**
  * Identifies the run a checkpoint belongs to: what the operator's update rules call immutable
  * (model, data, training, micro-batches; api/crd-rules.ts), less what does not change a weight
- * (the backend, which only warns, and the log cadence). It used to cover only the model, seed and
- * optimizer kind, so a job with other data or another learning rate resumed from a checkpoint
- * of another job and ended with weights no uninterrupted run gives (the checkpoint fuzzer's
- * swap between jobs).
+ * (the backend, which only warns; the log and evaluation cadence; how a tokens folder is prepared,
+ * since its content counts instead). It used to cover only the model, seed and optimizer kind, so a
+ * job with other data or another learning rate resumed from a checkpoint of another job and ended
+ * with weights no uninterrupted run gives (the checkpoint fuzzer's swap between jobs). A tokens
+ * folder keeps its path when it is prepared again from other text: its shards' hashes tell those
+ * runs apart. Jobs without token data hash as before.
  */
-export function runSpecHash(job: PipelineJob, tokenizer?: TokenizerSpec): string {
+export function runSpecHash(job: PipelineJob, tokenData?: TokenDataIdentity): string {
   const { model, data, training, pipeline } = job.spec;
-  const { backend: _backend, logEverySteps: _logEverySteps, ...trajectory } = training;
-  // A tokens dataset's path stays the same when it is prepared again with another vocabulary of the
-  // same size: the tokenizer tells those runs apart. Jobs without one hash as before.
-  const run = { model, data, training: trajectory, microBatches: pipeline.microBatches, ...(tokenizer ? { tokenizer } : {}) };
+  const { backend: _backend, logEverySteps: _logEverySteps, evalEverySteps: _evalEverySteps, evalSamples: _evalSamples, ...trajectory } = training;
+  const dataset = data.dataset.type === 'tokens' ? { ...data.dataset, prepare: undefined } : data.dataset;
+  const run = { model, data: { ...data, dataset }, training: trajectory, microBatches: pipeline.microBatches, ...(tokenData ? { tokenData } : {}) };
   return createHash('sha256').update(JSON.stringify(run)).digest('hex');
 }
 
@@ -54,7 +70,7 @@ export function createStageCheckpointing(options: CheckpointingOptions): StageCh
   const { dir, job, session, log } = options;
   const everySteps = job.spec.checkpoint?.everySteps ?? Number.POSITIVE_INFINITY;
   const writer = new CheckpointWriter(dir, { log, autoCommit: true, keep: job.spec.checkpoint?.keep });
-  const specHash = runSpecHash(job, options.model?.tokenizer);
+  const specHash = runSpecHash(job, options.tokenData);
   let lastSaved = 0;
   // Writes run in order (the writer queues them), so waiting for the last one waits for all.
   let lastWrite: Promise<void> = Promise.resolve();

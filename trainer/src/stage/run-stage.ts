@@ -14,7 +14,7 @@ import { PeerFrameError } from '../train/expected-frames.ts';
 import { createStageSession, maxBoundaryBytes, trainStage, type StageSession } from '../train/stage-session.ts';
 import { connectLink, LinkClosedError, listenLink, type Link, type LinkServer } from '../transport/index.ts';
 import { describeModel } from '../checkpoint/model-description.ts';
-import { createStageCheckpointing, type StageCheckpointing } from './checkpointing.ts';
+import { createStageCheckpointing, tokenDataIdentity, type StageCheckpointing } from './checkpointing.ts';
 import { watchCommits, type CommitWatch } from './committed-checkpoint.ts';
 import { readStepsDone, recomputedSteps, recordStepsDone } from './steps-done.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -150,6 +150,7 @@ async function resume(stage: BootedStage, { upstream, downstream }: Neighbours):
     ? createStageCheckpointing({
       dir: checkpointDir, job, stage: config.stage, partition, session, backend: stage.backend, log: log.link, onWritten: stage.onCheckpointWritten,
       model: describeModel(job, isTokenData(stage.data) ? stage.data.meta.tokenizer : undefined),
+      tokenData: isTokenData(stage.data) ? tokenDataIdentity(stage.data.meta) : undefined,
     })
     : undefined;
   const startStep = (await checkpoints?.resume()) ?? 0;
