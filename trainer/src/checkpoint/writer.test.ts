@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { layerState, snapshot, tempDir, writeCheckpoint } from '../../../test/support/checkpoint-fixtures.ts';
@@ -27,7 +28,8 @@ void test('save() returns before the write completes, and consecutive saves run 
   const second = writer.save(snapshot(2, 0, [1]));
   assert.ok(blockedMs < 20, `save() blocked ${blockedMs.toFixed(2)} ms`);
   assert.equal(writer.inFlight, true);
-  assert.deepEqual(await readdir(dir).catch(() => []), [], 'nothing is written synchronously');
+  // Read before anything is awaited: an await would let the background write run meanwhile.
+  assert.deepEqual(readdirSync(dir), [], 'nothing is written synchronously');
   const order: number[] = [];
   await Promise.all([first.then(() => order.push(1)), second.then(() => order.push(2))]);
   assert.deepEqual(order, [1, 2], 'the small second save waited for the big first one');
