@@ -41,7 +41,11 @@ export function finishedMessage(ctx: JobContext): string {
   if (from === undefined) return `Training finished: ${final}`;
   const at = progress?.resumedCheckpointAt;
   const created = toMs(ctx.object.metadata.creationTimestamp);
-  const writer = at !== undefined && created !== undefined && Date.parse(at) < created ? `written by an earlier job of this name at ${at}` : `committed at ${at ?? 'an unknown time'}`;
+  // creationTimestamp has whole seconds: a job applied again within the second of the old job's last
+  // commit is created "at" that second's start. This job cannot have committed within its first
+  // second (its pods must start and train first), so a commit before the next second is earlier.
+  const writtenBefore = at !== undefined && created !== undefined && Date.parse(at) < created + 1000;
+  const writer = writtenBefore ? `written by an earlier job of this name at ${at}` : `committed at ${at ?? 'an unknown time'}`;
   const nothingLeft = status.totalSteps !== undefined && from >= status.totalSteps;
   return `${nothingLeft ? 'Nothing left to train' : 'Training finished'}: resumed from step ${from}, ${writer}; ${final}`;
 }

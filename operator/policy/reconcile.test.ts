@@ -236,6 +236,17 @@ test('a job that resumes an earlier same-named job\'s final checkpoint: Succeede
   assert.deepEqual(draft.events.map((e) => e.message), [expected]);
 });
 
+test('applied again within the second of the earlier job\'s last commit: still said to be the earlier job\'s (creationTimestamp has whole seconds)', async () => {
+  const onClaim = (s: Record<string, unknown>) => (s.checkpoint = { path: '/ckpt', volumeClaimTemplate: { storage: '1Gi' } });
+  const job = jobObject(onClaim);
+  const second = Math.floor((NOW - 5000) / 1000) * 1000;
+  job.metadata.creationTimestamp = new Date(second);
+  const written = new Date(second + 400).toISOString();
+  const progress = () => ({ attempt: 0, stageSteps: [60, 60, 60], step: 60, totalSteps: 60, loss: 0.5, resumedFrom: 60, resumedCheckpointAt: written, readAt: NOW });
+  const draft = await reconcileJob(job, [0, 1, 2].map((i) => stagePod(i, { exit: 0 })), { ...testEnv(), progress });
+  assert.match(getCondition(draft.status.conditions, 'Succeeded')?.message ?? '', /written by an earlier job of this name at /);
+});
+
 test('a job that trained from scratch: the final step and loss, nothing about a resume', async () => {
   const progress = () => ({ attempt: 0, stageSteps: [12, 12, 12], step: 12, totalSteps: 12, loss: 1.5, readAt: NOW });
   const draft = await reconcileJob(jobObject(), [0, 1, 2].map((i) => stagePod(i, { exit: 0 })), { ...testEnv(), progress });
