@@ -63,6 +63,8 @@ export class Supervisor {
   private weights = new Map<number, WeightBytes[]>();
   private reported = new Map<number, StageToSupervisor & { type: 'failed' }>();
   private lastHeard = new Map<number, number>();
+  /** Stages of the running attempt that have sent anything since `start` (the grace no longer applies). */
+  private spoken = new Set<number>();
   private totalSteps = 0;
   private firstResume = -1;
   private measuredFrom = { time: 0, step: 0 };
@@ -116,9 +118,8 @@ export class Supervisor {
     this.weights = new Map();
     this.reported = new Map();
     this.processes = (await this.takeStandby()) ?? this.startSet();
-    // Until its first heartbeat a stage may be starting Node and loading its modules (TensorFlow's
-    // libraries alone are ~400 MB): that is slow on a busy machine, not a stall, so it gets a grace.
-    for (const [stage] of this.processes.entries()) this.lastHeard.set(stage, performance.now() + FIRST_HEARTBEAT_GRACE_MS);
+    this.spoken.clear();
+    for (const [stage] of this.processes.entries()) this.lastHeard.set(stage, performance.now());
     for (const p of this.processes) p.send({ type: 'start' });
     if (maxRestartsOf(this.options.job.spec.failurePolicy) > this.restarts) this.standby = this.startSet();
     let stallTimer: NodeJS.Timeout | undefined;
@@ -126,7 +127,10 @@ export class Supervisor {
       stallTimer = setInterval(() => {
         for (const [stage, heard] of this.lastHeard) {
           const silentMs = performance.now() - heard;
-          if (silentMs > this.options.stallTimeoutMs) resolve({ stage, reason: RestartReasons.StageStalled, cause: `no heartbeat for ${Math.round(silentMs / 1000)} s` });
+          // Until its first message a stage may be starting Node and loading its modules (TensorFlow's
+          // libraries alone are ~400 MB): slow on a busy machine, not a stall, so it gets a grace.
+          const limitMs = this.options.stallTimeoutMs + (this.spoken.has(stage) ? 0 : FIRST_HEARTBEAT_GRACE_MS);
+          if (silentMs > limitMs) resolve({ stage, reason: RestartReasons.StageStalled, cause: `no heartbeat for ${Math.round(silentMs / 1000)} s` });
         }
       }, 500);
     });
@@ -200,6 +204,7 @@ export class Supervisor {
 
   private onMessage(message: StageToSupervisor): void {
     this.lastHeard.set(message.stage, performance.now());
+    this.spoken.add(message.stage);
     const lastStage = this.options.partition.length - 1;
     switch (message.type) {
       case 'listening':
