@@ -66,8 +66,10 @@ test('a GPT killed twice (SIGKILL) ends with the uninterrupted weights and valid
   assert.equal(summary.valLoss, reference.valLoss, where);
 
   // The data position is in the manifests: step 12 is past the first epoch.
-  const manifest = JSON.parse(await readFile(join(checkpoints, 'step-000000012', 'stage-1-of-3.json'), 'utf8'));
-  assert.ok(manifest.data.epoch >= 1, JSON.stringify(manifest.data));
+  // Read through the commit record (a verified, committed step), never a step folder directly.
+  const atStep12 = await loadLatestCommitted(checkpoints, { layers: [0], step: 12, log: () => {} });
+  assert.ok(atStep12, `${where}: step 12 is not committed and verified`);
+  assert.ok(atStep12.data.epoch >= 1, JSON.stringify(atStep12.data));
   // The tied matrix is stored once, with the embedding (layer 0); the head's layer (6) holds nothing.
   const head = await loadLatestCommitted(checkpoints, { layers: [6], log: () => {} });
   assert.deepEqual(head!.layers.get(6)!.weights, []);

@@ -8,5 +8,6 @@ export { tryCommit } from './commit.ts';
 export { listCheckpoints, listUncommitted } from './list.ts';
 export { CheckpointMismatchError, latestCommit, latestCommittedStep, loadLatestCommitted, type LoadOptions } from './reader.ts';
 export { applyRetention } from './retention.ts';
+export { discardStaleParts } from './stale-parts.ts';
 export { COMMIT_FILE, layerFileName, manifestFileName, stepDirName } from './layout.ts';
 export { checkpointWeightsDigest } from './digest.ts';

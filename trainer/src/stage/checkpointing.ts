@@ -5,7 +5,7 @@
 // reads it, and its optimizer slots, from layer 0's file when it resumes.
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointMismatchError, CheckpointWriter, loadLatestCommitted, type LayerState, type Log, type StageSnapshot, type WriteResult } from '../checkpoint/index.ts';
+import { CheckpointMismatchError, CheckpointWriter, discardStaleParts, loadLatestCommitted, type LayerState, type Log, type StageSnapshot, type WriteResult } from '../checkpoint/index.ts';
 import type { PipelineJob } from '../api/schema.ts';
 import type { ModelDescription } from '../checkpoint/model-description.ts';
 import type { TokenizerSpec } from '../data/tokenizer.ts';
@@ -86,6 +86,8 @@ export function createStageCheckpointing(options: CheckpointingOptions): StageCh
       // The lmHead's stage also reads layer 0: the tied matrix is stored there, once.
       const layers = session.runtime.model.weights.some((w) => w.tiedCopy) && !own.includes(0) ? [...own, 0] : own;
       const loaded = await loadLatestCommitted(dir, { layers, specHash, log });
+      const stale = await discardStaleParts(dir, loaded?.step ?? 0, options.stage, options.partition.length);
+      if (stale.length > 0) log('info', 'Removed this stage\'s parts of uncommitted checkpoints; they are written again', { steps: stale });
       if (!loaded) return 0;
       if (loaded.backend !== options.backend) {
         log('warn', 'Resumed from a checkpoint written on another backend: results will not be bit-identical', { checkpointBackend: loaded.backend, backend: options.backend });
