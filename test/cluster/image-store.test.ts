@@ -1,10 +1,10 @@
 // Image references resolve as a runtime resolves them, and a store lists what images:build exported.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { findImage, normalizeReference, readStore, writeStore, type StoredImage } from './image-store.ts';
+import { findImage, normalizeReference, readAllStores, readStore, writeStore, type StoredImage } from './image-store.ts';
 
 test('normalizeReference adds docker.io/library and :latest where a runtime would', () => {
   assert.equal(normalizeReference('busybox'), 'docker.io/library/busybox:latest');
@@ -27,4 +27,21 @@ test("findImage prefers the test's own images, then the store; an unknown image 
   assert.equal(findImage('busybox', { 'docker.io/library/busybox:latest': own }, file), own);
   assert.equal(findImage('ghcr.io/pipetrain/pipetrain:9.9.9', {}, file), undefined);
   rmSync(dir, { recursive: true });
+});
+
+test("the store of a checkout that is gone is deleted, so its root file systems can be pruned", () => {
+  const stores = mkdtempSync(join(tmpdir(), 'pipetrain-stores-'));
+  try {
+    const image: StoredImage = { rootfs: '/r/stage-1', config: {}, target: 'stage', inputs: 'x' };
+    writeStore({ 'pipetrain/stage:dev': image }, join(stores, 'here.json'));
+    writeFileSync(join(stores, 'gone.json'), JSON.stringify({ checkout: join(stores, 'no-such-checkout'), images: { 'pipetrain/stage:dev': { ...image, rootfs: '/r/stage-0' } } }));
+    writeFileSync(join(stores, 'old.json'), JSON.stringify({ images: { 'pipetrain/stage:dev': { ...image, rootfs: '/r/stage-2' } } }));
+    const all = readAllStores(stores);
+    assert.deepEqual(Object.keys(all).sort(), ['here.json:pipetrain/stage:dev', 'old.json:pipetrain/stage:dev']);
+    assert.equal(existsSync(join(stores, 'gone.json')), false);
+    mkdirSync(join(stores, 'empty'));
+    assert.deepEqual(readAllStores(join(stores, 'empty')), {});
+  } finally {
+    rmSync(stores, { recursive: true, force: true });
+  }
 });

@@ -2,7 +2,7 @@
 // system and its OCI config), listed per checkout in a store file, plus images a test registers
 // itself. An image not found here is an image the node cannot pull.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot } from './tools.ts';
@@ -58,6 +58,25 @@ export function normalizeReference(image: string): string {
 export function readStore(file = storeFile()): Record<string, StoredImage> {
   if (!existsSync(file)) return {};
   return (JSON.parse(readFileSync(file, 'utf8')) as { images?: Record<string, StoredImage> }).images ?? {};
+}
+
+/**
+ * Every checkout's images, keyed `<store file>:<reference>`. The store of a checkout that is gone (a
+ * removed worktree, a CI clone) is deleted: it would keep its root file systems (about 1 GiB each)
+ * from ever being removed.
+ */
+export function readAllStores(stores = join(imagesRoot(), 'stores')): Record<string, StoredImage> {
+  const all: Record<string, StoredImage> = {};
+  for (const file of existsSync(stores) ? readdirSync(stores).filter((f) => f.endsWith('.json')) : []) {
+    const path = join(stores, file);
+    const { checkout } = JSON.parse(readFileSync(path, 'utf8')) as { checkout?: string };
+    if (checkout !== undefined && !existsSync(checkout)) {
+      rmSync(path, { force: true });
+      continue;
+    }
+    for (const [name, image] of Object.entries(readStore(path))) all[`${file}:${name}`] = image;
+  }
+  return all;
 }
 
 export function writeStore(images: Record<string, StoredImage>, file = storeFile()): void {

@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { imagesRoot, readStore, storeFile, writeStore, type ImageConfig, type StoredImage } from '../cluster/image-store.ts';
+import { imagesRoot, readAllStores, readStore, storeFile, writeStore, type ImageConfig, type StoredImage } from '../cluster/image-store.ts';
 import { withLock } from '../cluster/lock.ts';
 import { ensureStandIn, standInFor, type StandIn } from './base.ts';
 import { buildah, missingTools, run, storageRoot } from './buildah.ts';
@@ -77,12 +77,7 @@ async function buildTarget(target: Target, inputs: string, reference: string, lo
 /** Root file systems of a target that no checkout's store names, except the newest two. */
 function removeUnused(target: Target): void {
   const root = join(imagesRoot(), 'rootfs');
-  const stores = join(imagesRoot(), 'stores');
-  const used = new Set(
-    (existsSync(stores) ? readdirSync(stores) : [])
-      .filter((f) => f.endsWith('.json'))
-      .flatMap((f) => Object.values(readStore(join(stores, f))).map((image) => image.rootfs)),
-  );
+  const used = new Set(Object.values(readAllStores()).map((image) => image.rootfs));
   const candidates = readdirSync(root)
     .filter((d) => d.startsWith(`${target}-`) && !d.endsWith('.partial') && /-[0-9a-f]{16}$/.test(d))
     .map((d) => join(root, d))
@@ -168,15 +163,6 @@ export async function buildImages(options: BuildOptions = {}): Promise<BuildResu
     }
     return results;
   });
-}
-
-function readAllStores(): Record<string, StoredImage> {
-  const stores = join(imagesRoot(), 'stores');
-  const all: Record<string, StoredImage> = {};
-  for (const file of existsSync(stores) ? readdirSync(stores).filter((f) => f.endsWith('.json')) : []) {
-    for (const [name, image] of Object.entries(readStore(join(stores, file)))) all[`${file}:${name}`] = image;
-  }
-  return all;
 }
 
 function parseArgs(argv: string[]): BuildOptions {
