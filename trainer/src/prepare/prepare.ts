@@ -62,14 +62,11 @@ export async function prepare(settings: PrepareSettings, options: PrepareOptions
   const tokenizer = settings.tokenizer === 'gpt2' ? await gpt2Tokenizer() : charTokenizer([' ']);
   const staging = await createStaging(out, options.outLabel ?? '--out');
   try {
-    const pass = new PreparePass(settings, files, new TokenStream(join(staging, TOKENS_TEMP_FILE), tokenizer));
-    const inputHashes = await pass.run(options);
-    const stream = pass.finishTokens();
-    if (stream.tokens === 0) throw new PrepareError(emptyCorpusMessage(pass.totals(), pass.report.toJSON(pass.totals())));
+    const { inputHashes, stream, report, nearDuplicateLsh } = await runPass(settings, files, new TokenStream(join(staging, TOKENS_TEMP_FILE), tokenizer), options);
+    if (stream.tokens === 0) throw new PrepareError(emptyCorpusMessage(report.totals, report));
     throwIfAborted(options.signal);
     const shards = writeShards(staging, stream, settings);
     await rm(stream.path);
-    const report = pass.report.toJSON(pass.totals());
     const meta: TokenMeta = {
       ...shards,
       source: {
@@ -77,7 +74,7 @@ export async function prepare(settings: PrepareSettings, options: PrepareOptions
         settings,
         totals: report.totals,
         removed: Object.fromEntries(report.removed.map((entry) => [entry.reason, entry.count])),
-        nearDuplicateLsh: pass.lshParameters,
+        nearDuplicateLsh,
       },
     };
     await writeFile(join(staging, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
@@ -89,6 +86,17 @@ export async function prepare(settings: PrepareSettings, options: PrepareOptions
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * The streaming pass, in a function of its own so that its fingerprint tables (documents,
+ * paragraphs, MinHash bands: tens of MB per GB of text) can be collected before the shards are
+ * written; only the report and the token stream leave it.
+ */
+async function runPass(settings: PrepareSettings, files: readonly InputFile[], tokens: TokenStream, options: PrepareOptions) {
+  const pass = new PreparePass(settings, files, tokens);
+  const inputHashes = await pass.run(options);
+  return { inputHashes, stream: pass.finishTokens(), report: pass.report.toJSON(pass.totals()), nearDuplicateLsh: pass.lshParameters };
 }
 
 function emptyCorpusMessage(totals: PrepareTotals, report: PrepareReport): string {
