@@ -46,3 +46,38 @@ export function tinySftJob(file: string, spec: Record<string, unknown> = {}, dat
     },
   }).spec;
 }
+
+/**
+ * A workspace for CLI tests: demos.jsonl (sums, and one prompt too long for the window: skipped)
+ * and a job file training the tiny GPT on it in 2 stages with checkpoints in <dir>/checkpoints.
+ */
+export async function sftWorkspace(options: { lines?: (object | string)[]; spec?: Record<string, unknown> } = {}): Promise<{ dir: string; job: string; checkpoints: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'pipetrain-sft-'));
+  const lines = options.lines ?? [...sumDemonstrations(24), { prompt: '1+2+3+4+5=', completion: '15;' }];
+  await writeFile(join(dir, 'demos.jsonl'), lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n') + '\n');
+  const job = {
+    apiVersion: 'pipetrain.io/v1alpha1',
+    kind: 'PipelineJob',
+    metadata: { name: 'tiny-sft' },
+    spec: {
+      model: { inputShape: [8], layers: tinyGptLayers(true), loss: 'tokenCrossentropy' },
+      pipeline: { stages: 2, microBatches: 2, schedule: '1F1B' },
+      data: { dataset: { type: 'sft', path: 'demos.jsonl', tokenizer: { type: 'char' } }, batchSize: 4, validationSplit: 0.2 },
+      training: {
+        epochs: 3,
+        optimizer: { type: 'adamw', learningRate: 0.01, beta2: 0.99, weightDecay: 0.1 },
+        gradientClipNorm: 1,
+        evalEverySteps: 5,
+        evalSamples: 4,
+        backend: 'cpu',
+        logEverySteps: 1,
+      },
+      checkpoint: { path: 'checkpoints', everySteps: 5, keep: 10 },
+      failurePolicy: { maxRestarts: 3 },
+      ...options.spec,
+    },
+  };
+  const file = join(dir, 'job.yaml');
+  await writeFile(file, `${JSON.stringify(job, null, 2)}\n`);
+  return { dir, job: file, checkpoints: join(dir, 'checkpoints') };
+}
