@@ -1,6 +1,7 @@
 // What one stage (or the single-process reference) takes from the data: input and target tensors
 // per optimizer step and micro-batch, and the fixed validation micro-batches of an evaluation.
-// Sample datasets select rows (plan.ts, batches.ts); token datasets cut windows (token-plan.ts).
+// Sample datasets select rows (plan.ts, batches.ts); token datasets cut windows (token-plan.ts);
+// sft datasets take whole demonstrations with their completion masks (sft-batches.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { PipelineJobSpec } from '../api/schema.ts';
 import { outputClasses } from '../train/job-model.ts';
