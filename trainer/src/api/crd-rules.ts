@@ -130,18 +130,18 @@ const modelRules: CelRule[] = [
 const LAYERS = 'self.model.layers';
 const languageModelRules: CelRule[] = [
   {
-    rule: "self.data.dataset.type != 'tokens' || self.model.loss == 'tokenCrossentropy'",
-    message: 'spec.model.loss: a tokens dataset has a next-token target at every position; use loss tokenCrossentropy',
+    rule: "!(self.data.dataset.type in ['tokens', 'sft']) || self.model.loss == 'tokenCrossentropy'",
+    message: 'spec.model.loss: a tokens or sft dataset has a next-token target at every position; use loss tokenCrossentropy',
     fieldPath: '.model.loss',
   },
   {
-    rule: "self.model.loss != 'tokenCrossentropy' || self.data.dataset.type == 'tokens'",
-    message: 'spec.data.dataset.type: tokenCrossentropy needs a tokens dataset',
+    rule: "self.model.loss != 'tokenCrossentropy' || self.data.dataset.type in ['tokens', 'sft']",
+    message: 'spec.data.dataset.type: tokenCrossentropy needs a tokens or sft dataset',
     fieldPath: '.data.dataset.type',
   },
   {
-    rule: `self.data.dataset.type != 'tokens' || ${LAYERS}[0].type == 'embedding'`,
-    message: 'spec.model.layers: a tokens dataset gives token ids, so the first layer must be an embedding',
+    rule: `!(self.data.dataset.type in ['tokens', 'sft']) || ${LAYERS}[0].type == 'embedding'`,
+    message: 'spec.model.layers: a tokens or sft dataset gives token ids, so the first layer must be an embedding',
     fieldPath: '.model.layers',
   },
   {
@@ -167,8 +167,8 @@ const languageModelRules: CelRule[] = [
     fieldPath: '.model.layers',
   },
   {
-    rule: `self.data.dataset.type == 'tokens' || ${LAYERS}.all(l, l.type != 'embedding' || has(l.vocabSize))`,
-    message: 'spec.model.layers[*].vocabSize: an embedding needs a vocabSize; only a tokens dataset provides a default',
+    rule: `self.data.dataset.type in ['tokens', 'sft'] || ${LAYERS}.all(l, l.type != 'embedding' || has(l.vocabSize))`,
+    message: 'spec.model.layers[*].vocabSize: an embedding needs a vocabSize; only a tokens or sft dataset provides a default',
     fieldPath: '.model.layers',
   },
 ];

@@ -58,8 +58,47 @@ const TokensDataset = z
   })
   .describe('Prepared token data for language models: windows of spec.model.inputShape[0] tokens from the train split; validation windows come from the val split (spec.data.validationSplit does not apply).');
 
+const SftTokenizer = z
+  .discriminatedUnion('type', [
+    z
+      .strictObject({
+        type: z.literal('prepared').describe('type: "prepared", the tokenizer of a prepared tokens folder (its meta.json): the one a model pretrained on that folder was trained with. The way to fine-tune such a model.'),
+        path: z
+          .string()
+          .min(1)
+          .max(MAX_PATH_LENGTH)
+          .describe('path: the prepared folder (written by pipetrain prepare); a relative path is resolved against the folder of the job file. Required.'),
+      })
+      .describe("A prepared folder's tokenizer."),
+    z
+      .strictObject({
+        type: z.literal('char').describe('type: "char", one token per character; the vocabulary is the sorted set of characters of the demonstrations file itself (a model trained from scratch on it).'),
+      })
+      .describe('Characters of the demonstrations file.'),
+    z
+      .strictObject({
+        type: z.literal('gpt2').describe('type: "gpt2", GPT-2\'s byte-level BPE (50,257 tokens).'),
+      })
+      .describe('GPT-2 BPE.'),
+  ])
+  .describe('tokenizer: how prompts and completions become token ids; it must be the one the model was, or will be, trained with. Required.');
+
+const SftDataset = z
+  .strictObject({
+    type: z.literal('sft').describe('type: "sft", supervised fine-tuning on demonstrations: a JSON Lines file of prompts and completions; the loss counts only the completion tokens.'),
+    path: z
+      .string()
+      .min(1)
+      .max(MAX_PATH_LENGTH)
+      .describe('path: the JSON Lines file, one demonstration (a JSON object) per line; blank lines are ignored; a relative path is resolved against the folder of the job file. Required.'),
+    promptField: z.string().min(1).max(253).default('prompt').describe('promptField: the key of each line holding the prompt (a string; may be empty). Default "prompt".'),
+    completionField: z.string().min(1).max(253).default('completion').describe('completionField: the key of each line holding the completion (a string). Default "completion".'),
+    tokenizer: SftTokenizer,
+  })
+  .describe('Demonstrations for language models: each sample is prompt + completion tokens, cut or padded to spec.model.inputShape[0]; targets are shifted by one token and only completion tokens count in the loss, normalized by the completion tokens of the whole batch. spec.data.validationSplit holds demonstrations out for validation. A demonstration left without completion tokens by the cut is skipped, with a warning that counts them. See docs/fine-tuning-sft.md.');
+
 export const DatasetSchema = z
-  .discriminatedUnion('type', [MnistDataset, SyntheticDataset, FileDataset, TokensDataset])
+  .discriminatedUnion('type', [MnistDataset, SyntheticDataset, FileDataset, TokensDataset, SftDataset])
   .describe('dataset: where samples come from; the fields allowed depend on its type. Required.');
 
 /** Every dataset type the schema accepts. */

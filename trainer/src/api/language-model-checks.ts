@@ -1,5 +1,5 @@
 // Semantic checks of a language model in spec.model: where its layers may stand, what a tied head
-// needs, and that the loss, the layers and a tokens dataset go together. Shapes (heads dividing the
+// needs, and that the loss, the layers and a tokens (or sft) dataset go together. Shapes (heads dividing the
 // width, the window fitting maxLength) are checked by model/language-model-shapes.ts.
 import { formatShape } from '../model/shapes.ts';
 import type { ExpandedLayers } from '../model/expand.ts';
@@ -11,7 +11,9 @@ const layerPath = (index: number, field?: string) => ['spec', 'model', 'layers',
 /** Problems of how the language-model layers, the loss and the dataset fit together. */
 export function checkLanguageModel(job: PipelineJob): LocatedProblem[] {
   const { layers, loss } = job.spec.model;
-  const tokens = job.spec.data.dataset.type === 'tokens';
+  // Both give token ids and next-token targets at every position (sft masks the prompt's).
+  const datasetType = job.spec.data.dataset.type;
+  const tokens = datasetType === 'tokens' || datasetType === 'sft';
   const problems: LocatedProblem[] = [];
   const embeddings = layers.flatMap((layer, i) => (layer.type === 'embedding' ? [i] : []));
   const embedding = layers[embeddings[0] ?? -1];
@@ -31,14 +33,14 @@ export function checkLanguageModel(job: PipelineJob): LocatedProblem[] {
     problems.push(problemAt(['spec', 'model', 'loss'], 'tokenCrossentropy is computed from logits at every position, so the last layer must be an lmHead'));
   }
   if (loss !== 'tokenCrossentropy' && (endsInHead || tokens)) {
-    const why = tokens ? 'a tokens dataset has a next-token target at every position' : 'an lmHead outputs logits for every position';
+    const why = tokens ? `a${datasetType === 'sft' ? 'n sft' : ' tokens'} dataset has a next-token target at every position` : 'an lmHead outputs logits for every position';
     problems.push(problemAt(['spec', 'model', 'loss'], `${why}; use loss tokenCrossentropy, got ${loss}`));
   }
   if (loss === 'tokenCrossentropy' && !tokens) {
-    problems.push(problemAt(['spec', 'data', 'dataset', 'type'], `tokenCrossentropy needs a tokens dataset (windows of token ids, each target the next token), got ${job.spec.data.dataset.type}`));
+    problems.push(problemAt(['spec', 'data', 'dataset', 'type'], `tokenCrossentropy needs a tokens or sft dataset (windows of token ids, each target the next token), got ${datasetType}`));
   }
   if (tokens && layers[0]?.type !== 'embedding') {
-    problems.push(problemAt(layerPath(0), `a tokens dataset gives token ids, so the first layer must be an embedding, got ${layers[0]?.type ?? 'none'}`));
+    problems.push(problemAt(layerPath(0), `a ${datasetType} dataset gives token ids, so the first layer must be an embedding, got ${layers[0]?.type ?? 'none'}`));
   }
   return problems;
 }

@@ -11,8 +11,8 @@ const MNIST_PIXELS = 784;
 const MNIST_CLASSES = 10;
 /**
  * A tokens dataset's vocabulary is in its meta.json, which may not exist yet when a job is
- * validated (it is prepared on first use); shapes are checked with this stand-in, and the real
- * size is compared with the model's when the data is read.
+ * validated (it is prepared on first use), an sft dataset's in its tokenizer; shapes are checked
+ * with this stand-in, and the real size is compared with the model's when the data is read.
  */
 const UNKNOWN_VOCABULARY = 1;
 
@@ -20,7 +20,7 @@ export function checkModel(job: PipelineJob): LocatedProblem[] {
   const structural = checkLanguageModel(job);
   if (structural.length > 0) return structural;
   const { model } = job.spec;
-  const vocabulary = job.spec.data.dataset.type === 'tokens' ? UNKNOWN_VOCABULARY : undefined;
+  const vocabulary = job.spec.data.dataset.type === 'tokens' || job.spec.data.dataset.type === 'sft' ? UNKNOWN_VOCABULARY : undefined;
   const expanded = expandLayers(resolveVocabulary(model.layers, vocabulary));
   let outputShapes: number[][];
   try {

@@ -1,4 +1,4 @@
-// Loads the job's dataset: samples (split off the validation set here) or prepared tokens.
+// Loads the job's dataset: samples (split off the validation set here), prepared tokens or demonstrations (sft).
 import { isAbsolute, resolve } from 'node:path';
 import { jobLayers } from '../model/expand.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
@@ -7,14 +7,22 @@ import { DataError, type SplitDataset } from './dataset.ts';
 import { loadFileDataset } from './file-dataset.ts';
 import { loadMnist } from './mnist.ts';
 import { splitDataset } from './plan.ts';
+import { loadSftData, withSftVocabulary, isSftData, type SftData } from './sft-data.ts';
 import { makeSynthetic } from './synthetic.ts';
+import type { TokenizerSpec } from './tokenizer.ts';
 import { loadTokenData, withDataVocabulary, type TokenData } from './token-data.ts';
 
 /** Everything a stage trains and evaluates on. */
-export type TrainingData = SplitDataset | TokenData;
+export type TrainingData = SplitDataset | TokenData | SftData;
 
 export function isTokenData(data: TrainingData): data is TokenData {
   return 'kind' in data && data.kind === 'tokens';
+}
+
+/** The tokenizer a language model's data was tokenized with (tokens and sft datasets). */
+export function dataTokenizer(data: TrainingData): TokenizerSpec | undefined {
+  if (isTokenData(data)) return data.meta.tokenizer;
+  return isSftData(data) ? data.tokenizer : undefined;
 }
 
 /**
@@ -22,6 +30,10 @@ export function isTokenData(data: TrainingData): data is TokenData {
  * datasets). `baseDir` resolves relative paths (the folder of the job file).
  */
 export async function loadTrainingData(spec: PipelineJobSpec, baseDir = process.cwd()): Promise<{ spec: PipelineJobSpec; data: TrainingData }> {
+  if (spec.data.dataset.type === 'sft') {
+    const sft = await loadSftData(spec, baseDir);
+    return { spec: withSftVocabulary(spec, sft), data: sft };
+  }
   if (spec.data.dataset.type !== 'tokens') return { spec, data: await loadJobData(spec, baseDir) };
   const data = await loadTokenData(spec, baseDir);
   return { spec: withDataVocabulary(spec, data.meta), data };
@@ -47,7 +59,8 @@ export async function loadJobData(spec: PipelineJobSpec, baseDir = process.cwd()
       break;
     }
     case 'tokens':
-      throw new Error('a tokens dataset is loaded with loadTrainingData');
+    case 'sft':
+      throw new Error(`a ${dataset.type} dataset is loaded with loadTrainingData`);
   }
   checkCompatible(spec, data.featureShape, data.classes, outputShape);
   // Samples are reshaped to the model's input shape (e.g. MNIST's 784 pixels as 28×28×1).

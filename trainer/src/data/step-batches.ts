@@ -1,6 +1,7 @@
 // What one stage (or the single-process reference) takes from the data: input and target tensors
 // per optimizer step and micro-batch, and the fixed validation micro-batches of an evaluation.
-// Sample datasets select rows (plan.ts, batches.ts); token datasets cut windows (token-plan.ts).
+// Sample datasets select rows (plan.ts, batches.ts); token datasets cut windows (token-plan.ts);
+// sft datasets take whole demonstrations with their completion masks (sft-batches.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { PipelineJobSpec } from '../api/schema.ts';
 import { outputClasses } from '../train/job-model.ts';
@@ -8,6 +9,8 @@ import { inputTensor, targetTensor } from './batches.ts';
 import type { Dataset } from './dataset.ts';
 import { isTokenData, type TrainingData } from './load.ts';
 import { makeDataPlan, type DataPlan } from './plan.ts';
+import { sftBatches } from './sft-batches.ts';
+import { isSftData } from './sft-data.ts';
 import type { TokenArray } from './token-shards.ts';
 import { makeTokenPlan, validationWindowStarts } from './token-plan.ts';
 
@@ -20,6 +23,8 @@ export interface Evaluation {
   microBatches: number;
   input(microBatch: number): tf.Tensor;
   targets(microBatch: number): tf.Tensor;
+  /** sft: the completion-token targets evaluated; the validation loss is their mean (not the samples'). */
+  completionTokens?: number;
 }
 
 export interface Batches {
@@ -28,11 +33,18 @@ export interface Batches {
   tokensPerSample?: number;
   input(step: number, microBatch: number): tf.Tensor;
   targets(step: number, microBatch: number): tf.Tensor;
+  /**
+   * sft: 1 / (completion-token targets in the step's whole batch). A micro-batch's loss is then its
+   * masked sum times this (train/loss.ts), so the step's loss is the mean over the batch's completion
+   * tokens however the batch is cut. Undefined for other datasets (mean × 1/micro-batches).
+   */
+  completionScale?(step: number): number;
   /** The validation micro-batches; undefined when the job evaluates nothing during training. */
   evaluation?: Evaluation;
 }
 
 export function makeBatches(spec: PipelineJobSpec, data: TrainingData): Batches {
+  if (isSftData(data)) return sftBatches(spec, data);
   return isTokenData(data) ? tokenBatches(spec, data.train, data.val) : sampleBatches(spec, data.train, data.validation);
 }
 

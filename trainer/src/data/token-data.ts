@@ -55,7 +55,7 @@ export function checkVocabulary(spec: PipelineJobSpec, meta: TokenMeta, dir: str
   });
 }
 
-export function describeTokenizer(meta: TokenMeta): string {
+export function describeTokenizer(meta: Pick<TokenMeta, 'tokenizer'>): string {
   return meta.tokenizer.type === 'char' ? `char tokenizer, ${meta.tokenizer.vocab.length} characters` : 'GPT-2 BPE tokenizer';
 }
 

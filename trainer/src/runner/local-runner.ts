@@ -3,7 +3,9 @@
 import { resolve } from 'node:path';
 import { loadJobData } from '../data/load.ts';
 import { describeTokenizer, readTokenDataMeta, withDataVocabulary } from '../data/token-data.ts';
+import { loadSftData, withSftVocabulary, type SftData } from '../data/sft-data.ts';
 import type { TokenMeta } from '../data/token-shards.ts';
+import type { TokenizerSpec } from '../data/tokenizer.ts';
 import type { PipelineJob } from '../api/schema.ts';
 import type { StageToSupervisor } from '../stage/protocol.ts';
 import { describeBackend, initBackend } from '../tf/backend.ts';
@@ -76,13 +78,19 @@ export async function runLocal(options: RunOptions): Promise<RunSummary> {
     // A tokens dataset: meta.json settles the vocabulary (and refuses a mismatch) before anything starts.
     const tokens = job.spec.data.dataset.type === 'tokens' ? await readTokenDataMeta(job.spec, options.baseDir) : undefined;
     if (tokens) job = { ...job, spec: withDataVocabulary(job.spec, tokens.meta) };
+    // Demonstrations (sft): read once here too, so a bad line fails before any stage starts, and the tokenizer settles the vocabulary.
+    const sft = job.spec.data.dataset.type === 'sft' ? await loadSftData(job.spec, options.baseDir) : undefined;
+    if (sft) {
+      job = { ...job, spec: withSftVocabulary(job.spec, sft) };
+      if (sft.skipped.count > 0) reporter.warn(skippedWarning(sft));
+    }
     const plan = planPartition(job.spec, profileLayerCosts);
     base = { stages: plan.sizes.length, partition: plan.sizes, backend: backend.choice };
-    const data = tokens ? undefined : await loadJobData(job.spec, options.baseDir);
+    const data = tokens || sft ? undefined : await loadJobData(job.spec, options.baseDir);
     reporter.info(`Training ${job.metadata.name}`, {
       stages: plan.sizes.length, partition: plan.sizes.join('+'), how: plan.reason, schedule: job.spec.pipeline.schedule,
       microBatches: job.spec.pipeline.microBatches, backend: backend.choice,
-      ...(data ? { trainSamples: data.train.count, validationSamples: data.validation.count } : dataFields(tokens!.meta)),
+      ...(data ? { trainSamples: data.train.count, validationSamples: data.validation.count } : sft ? sftFields(sft) : dataFields(tokens!.meta)),
     });
     const checkpointPath = job.spec.checkpoint?.path;
     supervisor = new Supervisor({
@@ -96,7 +104,7 @@ export async function runLocal(options: RunOptions): Promise<RunSummary> {
     if (mismatched.length > 0) throw new Error(`the tied copies of ${mismatched.join(', ')} differ from the originals after training: the stages did not apply the same update`);
     const measured = data
       ? evaluationOf(evaluate(job.spec, result.weights, data.validation))
-      : await languageModelResults(job, tokens!.meta, result.weights, result.valLoss, result.samplesPerSecond, options.sampleTokens ?? 0);
+      : await languageModelResults(job, tokens?.meta.tokenizer ?? sft!.tokenizer, result.weights, result.valLoss, result.samplesPerSecond, options.sampleTokens ?? 0);
     return {
       status: 'Succeeded', ...base, steps: result.steps, loss: result.loss, ...measured,
       samplesPerSecond: result.samplesPerSecond, weightsSha256: weightsDigest(result.weights), durationSeconds: elapsed(),
@@ -120,8 +128,19 @@ function dataFields(meta: TokenMeta): Record<string, unknown> {
   return { trainTokens: meta.splits.train.tokens, validationTokens: meta.splits.val.tokens, vocabulary: meta.vocabSize, tokenizer: describeTokenizer(meta) };
 }
 
+function sftFields(sft: SftData): Record<string, unknown> {
+  return { trainDemonstrations: sft.train.count, validationDemonstrations: sft.validation.count, vocabulary: sft.vocabSize, tokenizer: describeTokenizer(sft) };
+}
+
+/** The counted warning for demonstrations the window cut to no completion token (skipped, not trained on). */
+export function skippedWarning(sft: Pick<SftData, 'file' | 'skipped' | 'train' | 'validation'>): string {
+  const { count, lines } = sft.skipped;
+  const more = count > lines.length ? ', ...' : '';
+  return `${sft.file}: skipped ${count} of ${count + sft.train.count + sft.validation.count} demonstrations with no completion token within the window of ${sft.train.window} tokens (lines ${lines.join(', ')}${more}); shorten their prompts or widen spec.model.inputShape[0]`;
+}
+
 /** Validation loss (from the pipeline's last evaluation), perplexity, tokens/s and a sample of text. */
-async function languageModelResults(job: PipelineJob, meta: TokenMeta, weights: WeightBytes[], valLoss: number | undefined, samplesPerSecond: number, sampleTokens: number): Promise<Partial<RunSummary>> {
+async function languageModelResults(job: PipelineJob, tokenizer: TokenizerSpec, weights: WeightBytes[], valLoss: number | undefined, samplesPerSecond: number, sampleTokens: number): Promise<Partial<RunSummary>> {
   const tokensPerSecond = samplesPerSecond * job.spec.model.inputShape[0]!;
   const results: Partial<RunSummary> = { valLoss, perplexity: valLoss === undefined ? undefined : Math.exp(valLoss), tokensPerSecond };
   if (sampleTokens === 0) return results;
@@ -130,8 +149,8 @@ async function languageModelResults(job: PipelineJob, meta: TokenMeta, weights: 
   try {
     const options = { maxTokens: sampleTokens, temperature: 0.8, topK: 200, seed: job.spec.training.seed };
     // Start from a newline, as nanoGPT's sample.py does, unless a char vocabulary lacks one.
-    const prompt = meta.tokenizer.type === 'char' && !meta.tokenizer.vocab.includes('\n') ? meta.tokenizer.vocab[0]! : '\n';
-    return { ...results, sample: generate(model, await loadTokenizer(meta.tokenizer), prompt, options).text };
+    const prompt = tokenizer.type === 'char' && !tokenizer.vocab.includes('\n') ? tokenizer.vocab[0]! : '\n';
+    return { ...results, sample: generate(model, await loadTokenizer(tokenizer), prompt, options).text };
   } finally {
     model.dispose();
   }

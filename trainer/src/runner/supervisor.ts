@@ -258,7 +258,7 @@ export class Supervisor {
     const samplesPerSecond = (done * this.options.job.spec.data.batchSize) / elapsed;
     const etaSeconds = (elapsed / done) * (this.totalSteps - this.stepsDone);
     const { spec } = this.options.job;
-    const tokensPerSecond = spec.data.dataset.type === 'tokens' ? samplesPerSecond * spec.model.inputShape[0]! : undefined;
+    const tokensPerSecond = spec.data.dataset.type === 'tokens' || spec.data.dataset.type === 'sft' ? samplesPerSecond * spec.model.inputShape[0]! : undefined;
     this.options.reporter.step({ step: this.stepsDone, totalSteps: this.totalSteps, loss: message.loss, samplesPerSecond, tokensPerSecond, valLoss: message.valLoss, etaSeconds });
   }
 

@@ -9,6 +9,7 @@ import { CheckpointMismatchError, CheckpointWriter, discardStaleParts, loadLates
 import type { PipelineJob } from '../api/schema.ts';
 import type { ModelDescription } from '../checkpoint/model-description.ts';
 import type { TokenizerSpec } from '../data/tokenizer.ts';
+import type { SftData } from '../data/sft-data.ts';
 import type { TokenMeta } from '../data/token-shards.ts';
 import type { StageSession } from '../train/stage-session.ts';
 
@@ -31,7 +32,7 @@ export interface CheckpointingOptions {
   log: Log;
   /** Stage 0 stores it in its manifest: what `pipetrain generate` rebuilds. */
   model?: ModelDescription;
-  /** A tokens dataset's tokenizer and shard hashes: part of the run's identity (runSpecHash). */
+  /** A tokens dataset's tokenizer and shard hashes (sft: its file's hash): part of the run's identity (runSpecHash). */
   tokenData?: TokenDataIdentity;
   onWritten?(result: WriteResult): void;
 }
@@ -41,6 +42,11 @@ export interface TokenDataIdentity {
   tokenizer: TokenizerSpec;
   /** SHA-256 of every shard, train then val (meta.json). */
   shards: string[];
+}
+
+/** The identity of an sft dataset: its tokenizer and the SHA-256 of its demonstrations file. */
+export function sftDataIdentity(data: Pick<SftData, 'tokenizer' | 'sha256'>): TokenDataIdentity {
+  return { tokenizer: data.tokenizer, shards: [data.sha256] };
 }
 
 /** The identity of a tokens dataset as its meta.json records it. */

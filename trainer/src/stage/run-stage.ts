@@ -7,14 +7,15 @@ import { CheckpointMismatchError, latestCommit, type WriteResult } from '../chec
 import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig, type StageStatus } from '../contract/index.ts';
 import type { PipelineJobSpec } from '../api/schema.ts';
 import { DataError } from '../data/dataset.ts';
-import { isTokenData, loadTrainingData, type TrainingData } from '../data/load.ts';
+import { dataTokenizer, isTokenData, loadTrainingData, type TrainingData } from '../data/load.ts';
+import { isSftData } from '../data/sft-data.ts';
 import { createCheckpointMetrics, createStageMetrics, startMetricsServer, type MetricsServer, type StageMetrics } from '../metrics/index.ts';
 import { BackendUnavailableError, describeBackend, initBackend } from '../tf/backend.ts';
 import { PeerFrameError } from '../train/expected-frames.ts';
 import { createStageSession, maxBoundaryBytes, trainStage, type StageSession } from '../train/stage-session.ts';
 import { connectLink, LinkClosedError, listenLink, type Link, type LinkServer } from '../transport/index.ts';
 import { describeModel } from '../checkpoint/model-description.ts';
-import { createStageCheckpointing, tokenDataIdentity, type StageCheckpointing } from './checkpointing.ts';
+import { createStageCheckpointing, sftDataIdentity, tokenDataIdentity, type StageCheckpointing, type TokenDataIdentity } from './checkpointing.ts';
 import { watchCommits, type CommitWatch } from './committed-checkpoint.ts';
 import { readStepsDone, recomputedSteps, recordStepsDone } from './steps-done.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -149,8 +150,8 @@ async function resume(stage: BootedStage, { upstream, downstream }: Neighbours):
   const checkpoints = checkpointDir
     ? createStageCheckpointing({
       dir: checkpointDir, job, stage: config.stage, partition, session, backend: stage.backend, log: log.link, onWritten: stage.onCheckpointWritten,
-      model: describeModel(job, isTokenData(stage.data) ? stage.data.meta.tokenizer : undefined),
-      tokenData: isTokenData(stage.data) ? tokenDataIdentity(stage.data.meta) : undefined,
+      model: describeModel(job, dataTokenizer(stage.data)),
+      tokenData: dataIdentity(stage.data),
     })
     : undefined;
   const startStep = (await checkpoints?.resume()) ?? 0;
@@ -215,6 +216,12 @@ async function finalStatusRead(stage: BootedStage): Promise<void> {
   const readsBefore = stage.statusReads();
   const deadline = Date.now() + waitMs;
   while (stage.statusReads() === readsBefore && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** What the data adds to the run's identity (runSpecHash): a tokens folder's shards, an sft file's content. */
+function dataIdentity(data: TrainingData): TokenDataIdentity | undefined {
+  if (isTokenData(data)) return tokenDataIdentity(data.meta);
+  return isSftData(data) ? sftDataIdentity(data) : undefined;
 }
 
 function checkpointDirOf(config: StageConfig): string | undefined {

@@ -8,7 +8,7 @@ import type { Evaluation } from '../data/step-batches.ts';
 import type { ApplyContext } from '../model/layers.ts';
 import type { PipelineJobSpec } from '../api/schema.ts';
 import { FrameKind, type Link } from '../transport/index.ts';
-import { computeLoss, type LossName } from './loss.ts';
+import { computeLoss, maskedTokenLoss, type LossName } from './loss.ts';
 import { readScalars } from './read-back.ts';
 import type { StageModel } from './stage-model.ts';
 import { frameToTensor, tensorToFrame } from './tensor-frames.ts';
@@ -29,7 +29,8 @@ export function evaluationDue(spec: PipelineJobSpec, step: number, totalSteps: n
 
 /**
  * Runs one evaluation on this stage. Returns the mean validation loss on the last stage (per
- * sample: for language models, the mean over every position of every window), undefined elsewhere.
+ * sample: for language models, the mean over every position of every window; sft: over every completion
+ * token), undefined elsewhere.
  */
 export async function evaluateStage(model: StageModel, evaluation: Evaluation, lossName: LossName, step: number, links: EvaluationLinks = {}): Promise<number | undefined> {
   const losses: tf.Tensor[] = [];
@@ -47,15 +48,16 @@ export async function evaluateStage(model: StageModel, evaluation: Evaluation, l
         continue;
       }
       const targets = evaluation.targets(k);
-      // Mean per sample × samples: this micro-batch's sum of per-sample losses.
-      losses.push(tf.tidy(() => computeLoss(lossName, output, targets, targets.shape[0]!)));
+      // Mean per sample × samples: this micro-batch's sum of per-sample losses (sft: of its completion tokens' losses).
+      const masked = evaluation.completionTokens !== undefined;
+      losses.push(tf.tidy(() => (masked ? maskedTokenLoss(output, targets, 1) : computeLoss(lossName, output, targets, targets.shape[0]!))));
       tf.dispose([output, targets]);
     }
     if (!model.isLast) return undefined;
     const sums = await readScalars(losses);
     let total = 0;
     for (const value of sums) total += value;
-    return total / evaluation.samples;
+    return total / (evaluation.completionTokens ?? evaluation.samples);
   } finally {
     tf.dispose(losses);
   }

@@ -24,6 +24,8 @@ export interface StageRuntime {
   /** Stage 0: the input micro-batch. Last stage: its targets. */
   input(step: number, microBatch: number): tf.Tensor;
   targets(step: number, microBatch: number): tf.Tensor;
+  /** sft: 1 / completion tokens of the step's batch, the scale of every micro-batch's masked loss (data/sft-batches.ts). */
+  completionScale?(step: number): number;
   seed: number;
   clipNorm?: number;
   exchangeNorm: NormExchange;
@@ -154,7 +156,7 @@ function forward(runtime: StageRuntime, slots: Slots, mb: number, ctx: ApplyCont
     return undefined;
   }
   const targets = runtime.targets(ctx.step, mb);
-  const { loss, ...result } = model.lossAndBackward(input, targets, ctx);
+  const { loss, ...result } = model.lossAndBackward(input, targets, ctx, runtime.completionScale?.(ctx.step));
   targets.dispose();
   slots.lastStageResults.set(mb, result);
   if (loss) slots.losses.push(loss);

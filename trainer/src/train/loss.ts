@@ -47,6 +47,19 @@ export function tokenCrossentropy(logits: tf.Tensor, targets: tf.Tensor): tf.Ten
   return tf.neg(tf.sum(picked, -1));
 }
 
+/**
+ * sft: the sum of −log softmax(logits)[target] over the completion-token targets only, times
+ * `scale` (1 / completion tokens of the whole batch: data/sft-batches.ts). `packed` is
+ * [rows, 2, window] int32: next-token ids, then the mask (1: completion token; 0: prompt or
+ * padding, whose targets count for nothing, in the loss and in every gradient).
+ */
+export function maskedTokenLoss(logits: tf.Tensor, packed: tf.Tensor, scale: number): tf.Scalar {
+  const [ids, mask] = tf.unstack(packed, 1);
+  const perPosition = tokenCrossentropy(logits, ids!);
+  const counted = tf.mul(perPosition, tf.cast(tf.reshape(mask!, [-1]), 'float32'));
+  return tf.mul(tf.sum(counted), tf.scalar(scale)) as tf.Scalar;
+}
+
 function crossentropy(probabilities: tf.Tensor, oneHot: tf.Tensor): tf.Tensor {
   const clipped = tf.clipByValue(probabilities, EPSILON, 1 - EPSILON);
   return tf.neg(tf.sum(tf.mul(oneHot, tf.log(clipped)), -1));

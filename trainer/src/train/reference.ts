@@ -42,10 +42,11 @@ export async function trainSingleProcess(spec: PipelineJobSpec, data: TrainingDa
     const started = performance.now();
     const accumulator = new GradientAccumulator();
     const microBatchLosses: tf.Tensor[] = [];
+    const completionScale = batches.completionScale?.(step);
     for (let microBatch = 0; microBatch < plan.microBatches; microBatch++) {
       const x = batches.input(step, microBatch);
       const y = batches.targets(step, microBatch);
-      const result = model.lossAndBackward(x, y, { training: true, seed: spec.training.seed, step, microBatch });
+      const result = model.lossAndBackward(x, y, { training: true, seed: spec.training.seed, step, microBatch }, completionScale);
       if (result.loss) microBatchLosses.push(result.loss);
       accumulator.add(result.grads);
       tf.dispose([x, y]);

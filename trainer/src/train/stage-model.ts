@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ApplyContext, Layer, NamedVariable } from '../model/layers.ts';
 import type { WeightBytes } from './digest.ts';
-import { computeLoss, type LossName } from './loss.ts';
+import { computeLoss, maskedTokenLoss, type LossName } from './loss.ts';
 
 export interface StageGradients {
   /** Gradients of the stage's weights, in `weights` order. */
@@ -23,7 +23,7 @@ export class StageModel {
   readonly isFirst: boolean;
   readonly isLast: boolean;
   private readonly lossName: LossName;
-  /** 1 / micro-batches: the loss is scaled here and nowhere else. */
+  /** 1 / micro-batches: the loss is scaled here and nowhere else (sft: by the scale lossAndBackward is given). */
   private readonly lossScale: number;
 
   constructor(
@@ -58,9 +58,14 @@ export class StageModel {
     return this.gradients(() => this.apply(x, ctx), x, dy);
   }
 
-  /** Forward, loss and backward of the last stage in one tape. */
-  lossAndBackward(x: tf.Tensor, targets: tf.Tensor, ctx: ApplyContext): StageGradients {
-    return this.gradients(() => computeLoss(this.lossName, this.apply(x, ctx), targets, this.lossScale), x, undefined, true);
+  /**
+   * Forward, loss and backward of the last stage in one tape. With `completionScale` (sft: 1 / the
+   * batch's completion tokens) the targets are packed with their mask and the loss is the masked sum
+   * times it; otherwise the mean times 1/micro-batches.
+   */
+  lossAndBackward(x: tf.Tensor, targets: tf.Tensor, ctx: ApplyContext, completionScale?: number): StageGradients {
+    const loss = (output: tf.Tensor) => completionScale === undefined ? computeLoss(this.lossName, output, targets, this.lossScale) : maskedTokenLoss(output, targets, completionScale);
+    return this.gradients(() => loss(this.apply(x, ctx)), x, undefined, true);
   }
 
   private apply(x: tf.Tensor, ctx: ApplyContext): tf.Tensor {

@@ -52,6 +52,7 @@ export function createStageSession(setup: StageSetup): StageSession {
     downstream,
     input: batches.input,
     targets: batches.targets,
+    completionScale: batches.completionScale,
     seed: spec.training.seed,
     clipNorm: spec.training.gradientClipNorm,
     exchangeNorm: linkNormExchange(upstream, downstream),
