@@ -148,7 +148,11 @@ function toKerasLayer(spec: LayerSpec, index: number, inputShape: number[] | und
     case 'layerNormalization':
       return tf.layers.layerNormalization({ ...common, epsilon: spec.epsilon, center: spec.center });
     default:
-      throw new FormatError(`spec.model.layers[${index}]: a ${(spec as { type: string }).type} layer has no tfjs-layers counterpart; export with --format safetensors${(spec as { type: string }).type === 'transformerBlock' ? ' or huggingface' : ''} instead`);
+    {
+      const type = (spec as { type: string }).type;
+      const gpt = ['embedding', 'positionalEmbedding', 'transformerBlock', 'lmHead'].includes(type);
+      throw new FormatError(`spec.model.layers[${index}]: a${/^[aeiou]/.test(type) ? 'n' : ''} ${type} layer has no tfjs-layers counterpart; export with --format safetensors${gpt ? ' or huggingface' : ''} instead`);
+    }
   }
 }
 
