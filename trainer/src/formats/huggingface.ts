@@ -35,7 +35,8 @@ export interface HuggingfaceGpt2 extends LayersAndWeights {
 export function encodeHuggingfaceGpt2(model: LayersAndWeights, options: { metadata: Record<string, string>; tokenizer?: TokenizerSpec }): NamedFile[] {
   const tokenizer = options.tokenizer?.type;
   const { config, tensors } = encodeGpt2(model, { ...options.metadata, ...(tokenizer ? { tokenizer } : {}) });
-  if (options.tokenizer?.type === 'gpt2') Object.assign(config, { bos_token_id: 50256, eos_token_id: 50256 });
+  // GPT2Config defaults both to 50256, GPT-2's <|endoftext|>; a char vocabulary has no such token.
+  Object.assign(config, options.tokenizer?.type === 'gpt2' ? { bos_token_id: 50256, eos_token_id: 50256 } : { bos_token_id: null, eos_token_id: null });
   const files: NamedFile[] = [
     { name: HF_CONFIG, bytes: Buffer.from(`${JSON.stringify(config, null, 2)}\n`) },
     { name: HF_WEIGHTS, bytes: encodeSafetensors(tensors, { format: 'pt', ...options.metadata }) },
