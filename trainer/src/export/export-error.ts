@@ -1,5 +1,5 @@
 // A problem with an export or predict request that is not the checkpoint's or a file format's
-// (an --out that exists, an input line that does not fit the model): one line naming the file
+// (an --out that exists, a missing --input file): one line naming the file
 // and the fix; nothing is written.
 export class ExportError extends Error {
   override readonly name = 'ExportError';

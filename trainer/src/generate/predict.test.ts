@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { tinyMlpJob } from '../../../test/support/tiny-jobs.ts';
+import { DataError } from '../data/dataset.ts';
 import { charTokenizer } from '../data/tokenizer.ts';
 import { jobLayers } from '../model/expand.ts';
 import { buildLayers } from '../model/layers.ts';
 import { initBackend } from '../tf/backend.ts';
-import { ExportError } from '../export/export-error.ts';
 import { formatPredictions, predictLines, type FeaturePrediction, type NextTokenPrediction } from './predict.ts';
 import { forwardModel } from './trained-model.ts';
 
@@ -32,8 +32,8 @@ test('feature lines: nested or flat input gives the forward pass\'s output and c
     assert.equal(out[0]!.class, expected.indexOf(Math.max(...expected)));
     assert.match(formatPredictions(out), /^LINE {2}CLASS {2}OUTPUT\n1 {5}\d {6}0\.\d{4} /);
     const bad = (text: string) => () => predictLines(forward, text, { file: 'in.jsonl', top: 3, loss: model.loss });
-    assert.throws(bad('{"input": [1, 2]}'), (e: Error) => e instanceof ExportError && e.message === 'in.jsonl line 1: "input" has 2 numbers; the model takes shape [12], 12 numbers');
-    assert.throws(bad('\n{oops'), /^ExportError: in\.jsonl line 2: not valid JSON; each line is one object such as \{"input": \[0\.5, 1, \.\.\.\]\}$/);
+    assert.throws(bad('{"input": [1, 2]}'), (e: Error) => e instanceof DataError && e.message === 'in.jsonl line 1: "input" has 2 numbers; the model takes shape [12], 12 numbers');
+    assert.throws(bad('\n{oops'), /^Error: in\.jsonl line 2: not valid JSON; each line is one object such as \{"input": \[0\.5, 1, \.\.\.\]\}$/);
     assert.throws(bad('{"text": "hi"}'), /in\.jsonl line 1: has no "input"; this model takes \{"input": \[12 numbers\]\}/);
   } finally {
     forward.dispose();
@@ -63,7 +63,7 @@ test('language-model lines: text or tokens, cropped to the window, give next-tok
     assert.equal(text!.top[0]!.text, vocab[best]);
     const sum = text!.logits.reduce((s, v) => s + Math.exp(v), 0);
     assert.ok(Math.abs(text!.top[0]!.probability - Math.exp(text!.logits[best]!) / sum) < 1e-12);
-    assert.throws(() => predictLines(forward, '{"text": "xyz"}', options), /^ExportError: p\.jsonl line 1: char tokenizer: "x" .* is not in the vocabulary/);
+    assert.throws(() => predictLines(forward, '{"text": "xyz"}', options), /^Error: p\.jsonl line 1: char tokenizer: "x" .* is not in the vocabulary/);
     assert.throws(() => predictLines(forward, '{"tokens": [9]}', options), /p\.jsonl line 1: "tokens" must be integer ids in 0\.\.4/);
     assert.match(formatPredictions([text!]), /^LINE {2}CONTEXT {2}NEXT TOKEN \(probability\)\n1 {5}3 {8}"[a-e]" \d+\.\d%/);
   } finally {

@@ -10,7 +10,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { PipelineJobSpec } from '../api/schema.ts';
 import { DataError } from '../data/dataset.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
-import { ExportError } from '../export/export-error.ts';
 import { isLanguageModel, type ForwardModel } from './trained-model.ts';
 
 export interface FeaturePrediction {
@@ -41,7 +40,7 @@ export interface PredictOptions {
   tokenizer?: Tokenizer;
 }
 
-/** Predicts every non-empty line of `text`; a line that does not fit the model is an ExportError naming the file and line. */
+/** Predicts every non-empty line of `text`; a line that does not fit the model is a DataError naming the file and line. */
 export function predictLines(model: ForwardModel, text: string, options: PredictOptions): Prediction[] {
   const predictions: Prediction[] = [];
   const language = isLanguageModel(model.layers);
@@ -52,9 +51,9 @@ export function predictLines(model: ForwardModel, text: string, options: Predict
     try {
       value = JSON.parse(raw);
     } catch {
-      throw new ExportError(`${where}: not valid JSON; each line is one object such as ${language ? '{"text": "Call me"} or {"tokens": [3, 1, 4]}' : '{"input": [0.5, 1, ...]}'}`);
+      throw new DataError(`${where}: not valid JSON; each line is one object such as ${language ? '{"text": "Call me"} or {"tokens": [3, 1, 4]}' : '{"input": [0.5, 1, ...]}'}`);
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ExportError(`${where}: not a JSON object`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DataError(`${where}: not a JSON object`);
     const line = value as Record<string, unknown>;
     predictions.push(language ? predictNextToken(model, line, index + 1, where, options) : predictFeatures(model, line, index + 1, where, options));
   });
@@ -62,11 +61,11 @@ export function predictLines(model: ForwardModel, text: string, options: Predict
 }
 
 function predictFeatures(model: ForwardModel, line: Record<string, unknown>, lineNumber: number, where: string, options: PredictOptions): FeaturePrediction {
-  if (!('input' in line)) throw new ExportError(`${where}: has no "input"; this model takes {"input": [${model.inputShape.join(' × ')} numbers]}`);
+  if (!('input' in line)) throw new DataError(`${where}: has no "input"; this model takes {"input": [${model.inputShape.join(' × ')} numbers]}`);
   const values = [line.input].flat(Infinity);
   const size = model.inputShape.reduce((a, b) => a * b, 1);
-  if (!values.every((v) => typeof v === 'number' && Number.isFinite(v))) throw new ExportError(`${where}: "input" holds something other than finite numbers`);
-  if (values.length !== size) throw new ExportError(`${where}: "input" has ${values.length} numbers; the model takes shape [${model.inputShape.join(', ')}], ${size} numbers`);
+  if (!values.every((v) => typeof v === 'number' && Number.isFinite(v))) throw new DataError(`${where}: "input" holds something other than finite numbers`);
+  if (values.length !== size) throw new DataError(`${where}: "input" has ${values.length} numbers; the model takes shape [${model.inputShape.join(', ')}], ${size} numbers`);
   const output = tf.tidy(() => {
     const x = tf.tensor(values as number[], [1, ...model.inputShape], 'float32');
     return Array.from(model.forward(x).dataSync());
@@ -79,20 +78,20 @@ function predictNextToken(model: ForwardModel, line: Record<string, unknown>, li
   const vocab = (model.layers[0] as { vocabSize?: number }).vocabSize!;
   let ids: number[];
   if (typeof line.text === 'string') {
-    if (!options.tokenizer) throw new ExportError(`${where}: "text" needs the checkpoint's tokenizer, and it has none; give {"tokens": [ids]}`);
+    if (!options.tokenizer) throw new DataError(`${where}: "text" needs the checkpoint's tokenizer, and it has none; give {"tokens": [ids]}`);
     try {
       ids = options.tokenizer.encode(line.text);
     } catch (error) {
-      if (error instanceof DataError) throw new ExportError(`${where}: ${error.message}`);
+      if (error instanceof DataError) throw new DataError(`${where}: ${error.message}`);
       throw error;
     }
   } else if (Array.isArray(line.tokens)) {
-    if (!line.tokens.every((id) => Number.isSafeInteger(id) && id >= 0 && id < vocab)) throw new ExportError(`${where}: "tokens" must be integer ids in 0..${vocab - 1}`);
+    if (!line.tokens.every((id) => Number.isSafeInteger(id) && id >= 0 && id < vocab)) throw new DataError(`${where}: "tokens" must be integer ids in 0..${vocab - 1}`);
     ids = line.tokens as number[];
   } else {
-    throw new ExportError(`${where}: has neither "text" (a string) nor "tokens" (ids); this is a language model`);
+    throw new DataError(`${where}: has neither "text" (a string) nor "tokens" (ids); this is a language model`);
   }
-  if (ids.length === 0) throw new ExportError(`${where}: the context is empty; give at least one token`);
+  if (ids.length === 0) throw new DataError(`${where}: the context is empty; give at least one token`);
   const context = ids.slice(-model.inputShape[0]!);
   const logits = tf.tidy(() => {
     const x = tf.tensor2d(Int32Array.from(context), [1, context.length], 'int32');
