@@ -5,7 +5,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { readCheckpointedModel } from '../../../trainer/src/generate/checkpoint-model.ts';
+import { readLanguageModelCheckpoint } from '../../../trainer/src/generate/checkpoint-model.ts';
 import { trainedModel } from '../../../trainer/src/generate/trained-model.ts';
 import { initBackend } from '../../../trainer/src/tf/backend.ts';
 import { gptWorkspace } from '../../support/gpt-jobs.ts';
@@ -58,7 +58,7 @@ test('temperature 0 is greedy: every token is the argmax of the model\'s logits'
   ]);
   assert.deepEqual(greedy, otherSeed, 'no randomness at temperature 0');
   await initBackend('cpu');
-  const checkpoint = await readCheckpointedModel(threeStages.checkpoints, { log: () => {} });
+  const checkpoint = await readLanguageModelCheckpoint(threeStages.checkpoints, { log: () => {} });
   const model = trainedModel(checkpoint.description.model, checkpoint.description.seed, checkpoint.weights);
   try {
     const context = [...greedy.promptTokens];

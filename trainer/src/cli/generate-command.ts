@@ -57,12 +57,12 @@ async function runGenerate(dir: string, options: GenerateCommandOptions, write: 
     return 1;
   }
   // Loaded here, not at the top: TensorFlow.js costs other commands nothing.
-  const [{ readCheckpointedModel, GenerateError }, { generate }, { trainedModel }, { initBackend }, { loadTokenizer }, { DataError }] = await Promise.all([
+  const [{ readLanguageModelCheckpoint, CheckpointError }, { generate }, { trainedModel }, { initBackend }, { loadTokenizer }, { DataError }] = await Promise.all([
     import('../generate/checkpoint-model.ts'), import('../generate/generate.ts'), import('../generate/trained-model.ts'),
     import('../tf/backend.ts'), import('../data/tokenizer.ts'), import('../data/dataset.ts'),
   ]);
   try {
-    const checkpoint = await readCheckpointedModel(dir, { step: options.step, log: (level, message) => writeError(`${level}: ${message}\n`) });
+    const checkpoint = await readLanguageModelCheckpoint(dir, { step: options.step, log: (level, message) => writeError(`${level}: ${message}\n`) });
     await initBackend((options.backend ?? checkpoint.backend) as Parameters<typeof initBackend>[0]);
     const tokenizer = await loadTokenizer(checkpoint.description.tokenizer);
     const model = trainedModel(checkpoint.description.model, checkpoint.description.seed, checkpoint.weights);
@@ -81,7 +81,7 @@ async function runGenerate(dir: string, options: GenerateCommandOptions, write: 
     }
     return 0;
   } catch (error) {
-    if (error instanceof GenerateError || error instanceof DataError || error instanceof RangeError) {
+    if (error instanceof CheckpointError || error instanceof DataError || error instanceof RangeError) {
       writeError(`error: ${error.message}\n`);
       return 1;
     }

@@ -7,6 +7,9 @@ import { registerStage } from './stage-command.ts';
 import { registerCheckpoints } from './checkpoints-command.ts';
 import { registerGenerate } from './generate-command.ts';
 import { registerPrepare } from './prepare-command.ts';
+import { registerExport } from './export-command.ts';
+import { registerPredict } from './predict-command.ts';
+import { PIPETRAIN_VERSION } from '../version.ts';
 
 /** Adds one subcommand to the program (the operator's CLI adds `operator`). */
 export type RegisterCommand = (program: Command) => void;
@@ -14,7 +17,7 @@ export type RegisterCommand = (program: Command) => void;
 export function buildProgram(extraCommands: readonly RegisterCommand[] = []): Command {
   const program = new Command('pipetrain')
     .description('Train TensorFlow.js models with pipeline parallelism, locally or on Kubernetes.')
-    .version('0.1.0')
+    .version(PIPETRAIN_VERSION)
     .showHelpAfterError('(add --help for usage)');
   registerTrain(program);
   registerValidate(program);
@@ -22,6 +25,8 @@ export function buildProgram(extraCommands: readonly RegisterCommand[] = []): Co
   registerCheckpoints(program);
   registerGenerate(program);
   registerPrepare(program);
+  registerExport(program);
+  registerPredict(program);
   registerStage(program);
   for (const register of extraCommands) register(program);
   return program;

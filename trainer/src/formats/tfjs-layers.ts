@@ -32,8 +32,9 @@ const ACTIVATIONS = new Set<string>(['linear', 'relu', 'sigmoid', 'tanh', 'softm
 
 /** Builds the tfjs-layers model of `model`, sets its weights and saves it in memory. */
 export async function encodeTfjsLayers(model: LayersAndWeights, metadata: Record<string, string> = {}): Promise<TfjsLayersFiles> {
-  const sequential = tf.sequential({ name: 'pipetrain' });
-  model.layers.forEach((spec, index) => sequential.add(toKerasLayer(spec, index, index === 0 ? model.inputShape : undefined)));
+  // Every layer is mapped before any is built: an unsupported one leaves no half-built model behind.
+  const kerasLayers = model.layers.map((spec, index) => toKerasLayer(spec, index, index === 0 ? model.inputShape : undefined));
+  const sequential = tf.sequential({ name: 'pipetrain', layers: kerasLayers });
   sequential.layers.forEach((layer, index) => {
     const tensors = (model.weights[index] ?? []).map((w) => tf.tensor(w.data, w.shape));
     if (tensors.length !== layer.weights.length) throw new FormatError(`layer ${index} (${model.layers[index]!.type}): ${tensors.length} weights given, tfjs-layers expects ${layer.weights.length}`);
@@ -148,7 +149,11 @@ function toKerasLayer(spec: LayerSpec, index: number, inputShape: number[] | und
     case 'layerNormalization':
       return tf.layers.layerNormalization({ ...common, epsilon: spec.epsilon, center: spec.center });
     default:
-      throw new FormatError(`spec.model.layers[${index}]: a ${(spec as { type: string }).type} layer has no tfjs-layers counterpart; export with --format safetensors${(spec as { type: string }).type === 'transformerBlock' ? ' or huggingface' : ''} instead`);
+    {
+      const type = (spec as { type: string }).type;
+      const gpt = ['embedding', 'positionalEmbedding', 'transformerBlock', 'lmHead'].includes(type);
+      throw new FormatError(`spec.model.layers[${index}]: a${/^[aeiou]/.test(type) ? 'n' : ''} ${type} layer has no tfjs-layers counterpart; export with --format safetensors${gpt ? ' or huggingface' : ''} instead`);
+    }
   }
 }
 

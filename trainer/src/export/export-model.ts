@@ -1,0 +1,69 @@
+// `pipetrain export`: a committed checkpoint's model as files other tools load.
+//   tfjs-layers  model.json + weights.bin (tf.loadLayersModel), for models of layers tfjs-layers has
+//   safetensors  model.safetensors (F32, our weight names) + config.json (the job's spec.model)
+//   huggingface  config.json + model.safetensors (+ vocab.json) as GPT2LMHeadModel.from_pretrained loads, GPT models only
+// Every format carries the same metadata: job, step, the checkpoint's commit checksum, pipetrain's
+// version. Everything is encoded in memory first, then written all or nothing (output-folder.ts).
+import type { CheckpointedModel } from '../generate/checkpoint-model.ts';
+import { FormatError } from '../formats/format-error.ts';
+import { encodeHuggingfaceGpt2 } from '../formats/huggingface.ts';
+import { encodeSafetensors } from '../formats/safetensors.ts';
+import { encodeTfjsLayers, WEIGHTS_FILE, type LayersAndWeights } from '../formats/tfjs-layers.ts';
+import { jobLayers } from '../model/expand.ts';
+import { PIPETRAIN_VERSION } from '../version.ts';
+import type { OutputFile } from './output-folder.ts';
+
+export const EXPORT_FORMATS = ['tfjs-layers', 'safetensors', 'huggingface'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export const SAFETENSORS_WEIGHTS = 'model.safetensors';
+export const SAFETENSORS_CONFIG = 'config.json';
+export const TFJS_MODEL = 'model.json';
+
+/** Where an export came from. Strings, so that every format (safetensors' __metadata__ too) holds them alike. */
+export interface ExportMetadata extends Record<string, string> {
+  job: string;
+  step: string;
+  /** SHA-256 of the step's COMMITTED.json. */
+  checkpointSha256: string;
+  pipetrainVersion: string;
+}
+
+export function exportMetadata(checkpoint: CheckpointedModel): ExportMetadata {
+  return { job: checkpoint.jobName, step: String(checkpoint.step), checkpointSha256: checkpoint.commitSha256, pipetrainVersion: PIPETRAIN_VERSION };
+}
+
+/** The checkpoint's model as the formats take it: layers expanded, each with its weights. */
+export function checkpointLayers(checkpoint: CheckpointedModel): LayersAndWeights {
+  const { model } = checkpoint.description;
+  const layers = jobLayers({ model });
+  if (layers.length !== checkpoint.layers.length) throw new FormatError(`${checkpoint.dir}: checkpoint step ${checkpoint.step} has ${checkpoint.layers.length} layer files, its model ${layers.length} layers`);
+  return { inputShape: model.inputShape, layers, weights: checkpoint.layers };
+}
+
+/** Encodes the checkpoint in `format`; a model the format cannot hold is a FormatError naming the checkpoint and the layer. */
+export async function exportFiles(checkpoint: CheckpointedModel, format: ExportFormat): Promise<OutputFile[]> {
+  const model = checkpointLayers(checkpoint);
+  const metadata = exportMetadata(checkpoint);
+  try {
+    switch (format) {
+      case 'tfjs-layers': {
+        const { modelJson, weightsBin } = await encodeTfjsLayers(model, metadata);
+        return [{ name: TFJS_MODEL, bytes: Buffer.from(`${JSON.stringify(modelJson)}\n`) }, { name: WEIGHTS_FILE, bytes: weightsBin }];
+      }
+      case 'safetensors': {
+        const { tokenizer } = checkpoint.description;
+        const config = { model: checkpoint.description.model, ...(tokenizer ? { tokenizer } : {}), pipetrain: metadata };
+        return [
+          { name: SAFETENSORS_WEIGHTS, bytes: encodeSafetensors(model.weights.flat(), { format: 'pt', ...metadata }) },
+          { name: SAFETENSORS_CONFIG, bytes: Buffer.from(`${JSON.stringify(config, null, 2)}\n`) },
+        ];
+      }
+      case 'huggingface':
+        return encodeHuggingfaceGpt2(model, { metadata, tokenizer: checkpoint.description.tokenizer });
+    }
+  } catch (error) {
+    if (error instanceof FormatError) throw new FormatError(`${checkpoint.dir}: checkpoint step ${checkpoint.step}: ${error.message}`);
+    throw error;
+  }
+}
