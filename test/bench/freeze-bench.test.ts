@@ -21,5 +21,5 @@ void test('a frozen first stage spends no time in backward; the table shows both
   const table = formatFreezeBench([trains, frozen]);
   assert.match(table, /\| trains \|/);
   assert.match(table, /\| frozen \|/);
-  assert.match(table, /Frozen first stage: [\d.]+ ms\/step against [\d.]+ ms\/step/);
+  assert.match(table, /Frozen first stage: [\d.]+ ms\/step against [\d.]+ ms\/step, -?\d+% less \(per round: -?\d+%\)/);
 });
