@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePipelineJobYaml } from './load.ts';
+import { summarizeJob } from './summary.ts';
 
 const gpt = (training: string, head = '{type: lmHead, tied: true}', embedding = '{type: embedding, units: 8}') => `
 apiVersion: pipetrain.io/v1alpha1
@@ -55,4 +56,14 @@ void test('trainable is accepted on every layer type and kept as given', () => {
   assert.ok(result.ok);
   assert.equal(result.job.spec.model.layers[0]!.trainable, false);
   assert.equal(result.job.spec.model.layers[1]!.trainable, undefined);
+});
+
+void test('validate says how many layers are frozen', () => {
+  const summary = (training: string) => {
+    const result = parsePipelineJobYaml(gpt(training, '{type: lmHead}'), 'job.yaml');
+    assert.ok(result.ok);
+    return summarizeJob(result.job);
+  };
+  assert.match(summary('{freeze: {layers: 3}}'), /^valid PipelineJob gpt: 7 layers \([\d,]+ parameters besides those per vocabulary entry; 3 frozen\) in 1 stage/);
+  assert.doesNotMatch(summary('{}'), /frozen/);
 });
