@@ -31,6 +31,14 @@ async function main(): Promise<void> {
     const job = await loadExample(['spec.pipeline.stages=2', 'spec.pipeline.microBatches=8', 'spec.training.epochs=null', 'spec.training.steps=60', 'spec.training.backend=wasm']);
     console.log(formatPipelineBench(await runPipelineBench(job, 10)) + '\n');
   }
+  if (wanted('freeze')) {
+    const { formatFreezeBench, runFreezeBench } = await import('./freeze-bench.ts');
+    console.log('## Freezing the first stage (examples/mnist-mlp.yaml, partition 2+4, 8 micro-batches, wasm)\n');
+    const job = await loadExample(['spec.pipeline.stages=null', 'spec.pipeline.microBatches=8', 'spec.training.epochs=null', 'spec.training.steps=60', 'spec.training.backend=wasm']);
+    // An explicit cut, so that both runs split the model alike: dense + dropout | the rest.
+    const cut = { ...job, spec: { ...job.spec, pipeline: { ...job.spec.pipeline, partition: [2, 4] } } };
+    console.log(formatFreezeBench(await runFreezeBench(cut, 10)) + '\n');
+  }
   if (wanted('backends')) {
     console.log('## Backends: tensorflow, wasm (with and without the matmul fix), cpu\n');
     await printBackendsSection(loadExample, dirname(EXAMPLE));

@@ -1,6 +1,6 @@
 // The table of broken job files for load.test.ts: each one with a distinctive part of the message
 // (including the field path) that `pipetrain validate` must print for it.
-import { GPT_JOB, gptYaml, jobYaml } from './spec-jobs.ts';
+import { BASE_JOB, GPT_JOB, gptYaml, jobYaml } from './spec-jobs.ts';
 
 export interface BrokenJob {
   name: string;
@@ -83,6 +83,10 @@ export const broken: BrokenJob[] = [
   { name: 'a tokens dataset without an embedding first', yaml: gptYaml({ 'spec.model.layers': [{ type: 'dense', units: 8 }, ...gptLayers.slice(1, 4), { type: 'lmHead', vocabSize: 10 }] }), expect: 'spec.model.layers[0]: a tokens dataset gives token ids, so the first layer must be an embedding, got dense' },
   { name: 'an embedding without a vocabulary outside tokens data', yaml: gptYaml({ 'spec.model.loss': 'meanSquaredError', 'spec.data.dataset': { type: 'synthetic', featureShape: [16], classes: 0 }, 'spec.model.layers': [gptLayers[0], { type: 'dense', units: 4 }] }), expect: 'spec.model.layers[0].vocabSize: embedding has no vocabSize, and only a tokens dataset provides a default' },
   { name: 'adamw weight decay below zero', yaml: gptYaml({ 'spec.training.optimizer': { type: 'adamw', weightDecay: -1 } }), expect: 'spec.training.optimizer.weightDecay: must be >= 0, got -1' },
+  // Freezing (docs/freezing.md)
+  { name: 'freezing more layers than the model has', yaml: gptYaml({ 'spec.training.freeze': { layers: 7 } }), expect: 'spec.training.freeze.layers: must be <= the number of layers (6, each repeated transformerBlock counted), got 7' },
+  { name: 'freezing every layer', yaml: gptYaml({ 'spec.training.freeze': { layers: 6 } }), expect: 'spec.training.freeze.layers: nothing to train: every layer with weights is frozen' },
+  { name: 'every layer trainable: false', yaml: jobYaml({ 'spec.model.layers': BASE_JOB.spec.model.layers.map((layer) => ({ ...layer, trainable: false })) }), expect: 'spec.model.layers: nothing to train: every layer with weights is frozen' },
   // Bad --set overrides
   { name: '--set without a value', yaml: jobYaml(), overrides: ['spec.pipeline.stages'], expect: '--set spec.pipeline.stages: expected PATH=VALUE' },
   { name: '--set past the end of a list', yaml: jobYaml(), overrides: ['spec.model.layers[7].units=4'], expect: '--set spec.model.layers[7].units=4: index 7 is out of range: the list has 3 item(s)' },

@@ -63,6 +63,17 @@ const consistencyRules: CelRule[] = [
     fieldPath: '.training',
   },
   {
+    // Freezing every layer leaves nothing to train (freeze-checks.ts also counts layers without weights).
+    rule: `!has(self.training.freeze) || !has(self.training.freeze.layers) || self.training.freeze.layers < ${MODEL_LAYER_COUNT}`,
+    message: 'spec.training.freeze.layers must be less than the number of layers in spec.model.layers (a transformerBlock with repeat N counts N): freezing them all leaves nothing to train; lower it',
+    fieldPath: '.training.freeze.layers',
+  },
+  {
+    rule: '!self.model.layers.all(l, has(l.trainable) && !l.trainable)',
+    message: 'spec.model.layers[*].trainable: every layer is frozen, so nothing would train; remove trainable: false from a layer with weights',
+    fieldPath: '.model.layers',
+  },
+  {
     rule: '!has(self.checkpoint) || !(has(self.checkpoint.persistentVolumeClaim) && has(self.checkpoint.volumeClaimTemplate))',
     message: 'give either spec.checkpoint.persistentVolumeClaim or spec.checkpoint.volumeClaimTemplate, not both',
     fieldPath: '.checkpoint',

@@ -2,7 +2,7 @@
 // embedding, positionalEmbedding, transformerBlock (repeat: N), layerNormalization, lmHead, with
 // loss tokenCrossentropy and a tokens dataset. Names and defaults follow GPT-2 and nanoGPT.
 import { z } from 'zod';
-import { dropoutRate, layerName, positiveInt } from './layer-fields.ts';
+import { dropoutRate, layerName, positiveInt, trainable } from './layer-fields.ts';
 
 /** Bound on transformerBlock.repeat: far above real models; keeps the expanded layer count priceable. */
 export const MAX_REPEAT = 256;
@@ -11,6 +11,7 @@ const EmbeddingLayer = z
   .strictObject({
     type: z.literal('embedding').describe('type: "embedding", maps each token id to a learned vector (GPT-2\'s wte); it must be the first layer, and spec.model.inputShape is [tokens].'),
     name: layerName,
+    trainable,
     units: positiveInt.describe('units: length of each token vector, the width of the model. Required, >= 1.'),
     vocabSize: positiveInt
       .optional()
@@ -22,6 +23,7 @@ const PositionalEmbeddingLayer = z
   .strictObject({
     type: z.literal('positionalEmbedding').describe('type: "positionalEmbedding", adds a learned vector per position (GPT-2\'s wpe) to its input.'),
     name: layerName,
+    trainable,
     maxLength: positiveInt.describe('maxLength: longest sequence it can encode, in tokens; must be >= spec.model.inputShape[0] (the training window). Required.'),
     dropout: dropoutRate.default(0).describe('dropout: fraction of the summed embeddings dropped during training (nanoGPT\'s embedding dropout), in [0, 1). Default 0.'),
   })
@@ -31,6 +33,7 @@ const TransformerBlockLayer = z
   .strictObject({
     type: z.literal('transformerBlock').describe('type: "transformerBlock", GPT-2\'s block: LayerNorm, causal self-attention, residual, LayerNorm, MLP, residual.'),
     name: layerName,
+    trainable,
     heads: positiveInt.describe('heads: number of attention heads; must divide the model width. Required.'),
     repeat: positiveInt
       .max(MAX_REPEAT)
@@ -53,6 +56,7 @@ const LmHeadLayer = z
   .strictObject({
     type: z.literal('lmHead').describe('type: "lmHead", logits over the vocabulary at every position; it must be the last layer, with loss tokenCrossentropy.'),
     name: layerName,
+    trainable,
     tied: z
       .boolean()
       .default(false)

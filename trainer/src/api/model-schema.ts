@@ -2,7 +2,7 @@
 // Layers form a discriminated union on `type`; the CRD generator merges it into one object node.
 import { z } from 'zod';
 import { languageModelLayers } from './language-model-schema.ts';
-import { layerName, positiveInt, useBias } from './layer-fields.ts';
+import { layerName, positiveInt, trainable, useBias } from './layer-fields.ts';
 
 export const ActivationSchema = z
   .enum(['linear', 'relu', 'sigmoid', 'tanh', 'softmax'])
@@ -21,6 +21,7 @@ const DenseLayer = z
   .strictObject({
     type: z.literal('dense').describe('type: "dense", a fully connected layer applied to the last axis.'),
     name,
+    trainable,
     units: positiveInt.describe('units: size of the output (last axis). Required, >= 1.'),
     activation,
     useBias,
@@ -31,6 +32,7 @@ const Conv2dLayer = z
   .strictObject({
     type: z.literal('conv2d').describe('type: "conv2d", a 2-D convolution over [height, width, channels] input.'),
     name,
+    trainable,
     filters: positiveInt.describe('filters: number of output channels. Required, >= 1.'),
     kernelSize: positiveInt.describe('kernelSize: side of the square kernel, in pixels. Required, >= 1.'),
     strides: positiveInt.default(1).describe('strides: step of the kernel in both directions, in pixels. Default 1.'),
@@ -44,6 +46,7 @@ const MaxPooling2dLayer = z
   .strictObject({
     type: z.literal('maxPooling2d').describe('type: "maxPooling2d", 2-D max pooling over [height, width, channels].'),
     name,
+    trainable,
     poolSize: positiveInt.default(2).describe('poolSize: side of the square pooling window, in pixels. Default 2.'),
     strides: positiveInt
       .optional()
@@ -56,6 +59,7 @@ const FlattenLayer = z
   .strictObject({
     type: z.literal('flatten').describe('type: "flatten", reshapes each sample to a vector.'),
     name,
+    trainable,
   })
   .describe('Reshapes each sample to rank 1.');
 
@@ -63,6 +67,7 @@ const DropoutLayer = z
   .strictObject({
     type: z.literal('dropout').describe('type: "dropout", zeroes a random fraction of values during training.'),
     name,
+    trainable,
     rate: z.number().min(0).lt(1).describe('rate: fraction of values dropped during training, in [0, 1). Required.'),
   })
   .describe('Dropout; masks are seeded per (step, micro-batch, layer).');
@@ -71,6 +76,7 @@ const ActivationLayer = z
   .strictObject({
     type: z.literal('activation').describe('type: "activation", applies an activation function on its own.'),
     name,
+    trainable,
     activation: ActivationSchema.describe('activation: function to apply: linear, relu, sigmoid, tanh or softmax. Required.'),
   })
   .describe('A stand-alone activation function.');
@@ -79,6 +85,7 @@ const LayerNormalizationLayer = z
   .strictObject({
     type: z.literal('layerNormalization').describe('type: "layerNormalization", normalizes each sample over its last axis.'),
     name,
+    trainable,
     epsilon: z.number().positive().default(1e-3).describe('epsilon: added to the variance to avoid division by zero. Default 0.001 (GPT-2 uses 1e-5).'),
     center: z.boolean().default(true).describe('center: add a learned offset (beta) after normalizing; false gives a LayerNorm without bias, as nanoGPT\'s bias=False. Default true.'),
   })

@@ -1,5 +1,6 @@
 // The `spec.pipeline` and `spec.training` parts of the PipelineJob schema.
 import { z } from 'zod';
+import { MAX_REPEAT } from './language-model-schema.ts';
 import { MAX_LAYERS } from './model-schema.ts';
 
 const PipelineObject = z.strictObject({
@@ -67,6 +68,17 @@ const LearningRateScheduleSchema = z
   .prefault({})
   .describe('learningRateSchedule: how the learning rate changes over the steps. Default: constant.');
 
+const FreezeSchema = z
+  .strictObject({
+    layers: z
+      .int()
+      .min(0)
+      .max(MAX_LAYERS * MAX_REPEAT)
+      .describe('layers: number of leading model layers to freeze, counted as the partitioner counts them: a transformerBlock with repeat N is N layers. Must leave a layer that trains. Required.'),
+  })
+  .optional()
+  .describe('freeze: freeze the first layers of the model (fine-tuning): they keep their weights, get no gradients and no optimizer state, and leading stages with nothing to train run no backward at all. Per layer, trainable: false does the same. Default: nothing frozen.');
+
 const TrainingObject = z.strictObject({
   steps: z
     .int()
@@ -85,6 +97,7 @@ const TrainingObject = z.strictObject({
     .positive()
     .optional()
     .describe('gradientClipNorm: clip gradients so their global L2 norm (over all stages together) is at most this, > 0. Default: no clipping.'),
+  freeze: FreezeSchema,
   seed: z.int().min(0).default(1).describe('seed: seed of weight initialization and dropout masks. Default 1.'),
   backend: z
     .enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])

@@ -5,6 +5,7 @@ import { modelLayerCount } from '../model/expand.ts';
 /** Evaluation frames a stage may have to queue (its link's mailbox holds 1024); train/evaluation.ts. */
 const MAX_EVALUATION_MICRO_BATCHES = 512;
 import { problemAt, type LocatedProblem } from './problems.ts';
+import { checkFreezing } from './freeze-checks.ts';
 import { checkModel } from './model-checks.ts';
 import type { PipelineJob } from './schema.ts';
 
@@ -13,7 +14,7 @@ export const BATCH_NORMALIZATION_MESSAGE =
   'batchNormalization is not supported: it is not exact under micro-batching (statistics computed per micro-batch differ from full-batch statistics, so the pipeline would not compute what single-process training computes); use layerNormalization instead';
 
 export function checkSemantics(job: PipelineJob): LocatedProblem[] {
-  return [...checkPipeline(job), ...checkData(job), ...checkTraining(job), ...checkCheckpoint(job), ...checkModel(job)];
+  return [...checkPipeline(job), ...checkData(job), ...checkTraining(job), ...checkCheckpoint(job), ...checkModel(job), ...checkFreezing(job)];
 }
 
 function checkPipeline(job: PipelineJob): LocatedProblem[] {

@@ -1,6 +1,7 @@
 // The one-line description of a valid job printed by `pipetrain validate`.
 import { jobLayers, modelLayerCount } from '../model/expand.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
+import { hasWeights, layerTrains } from '../model/trainable.ts';
 import { needsVocabulary, resolveVocabulary } from '../model/vocabulary.ts';
 import { stageCount } from './resolve.ts';
 import type { PipelineJob } from './schema.ts';
@@ -13,7 +14,7 @@ export function summarizeJob(job: PipelineJob): string {
   const perMicroBatch = data.batchSize / pipeline.microBatches;
   const length = training.steps !== undefined ? plural(training.steps, 'step') : plural(training.epochs ?? 1, 'epoch');
   return [
-    `valid ${job.kind} ${job.metadata.name}: ${plural(modelLayerCount(model.layers), 'layer')} (${describeParameters(job)}) in ${plural(stages, 'stage')} (${split})`,
+    `valid ${job.kind} ${job.metadata.name}: ${plural(modelLayerCount(model.layers), 'layer')} (${describeParameters(job)}${describeFrozen(job)}) in ${plural(stages, 'stage')} (${split})`,
     `${pipeline.schedule} with ${plural(pipeline.microBatches, 'micro-batch', 'micro-batches')} of ${perMicroBatch}`,
     training.optimizer.type,
     length,
@@ -31,6 +32,13 @@ function describeParameters(job: PipelineJob): string {
   // The count is linear in the vocabulary size: extrapolate to a vocabulary of 0.
   const withoutVocabulary = 2 * countWith(1) - countWith(2);
   return `${withoutVocabulary.toLocaleString('en-US')} parameters besides those per vocabulary entry`;
+}
+
+/** `; 3 frozen` when layers with weights are frozen (docs/freezing.md), else nothing. */
+function describeFrozen(job: PipelineJob): string {
+  const trains = layerTrains(job.spec);
+  const frozen = jobLayers(job.spec).filter((layer, index) => hasWeights(layer) && !trains[index]).length;
+  return frozen === 0 ? '' : `; ${frozen} frozen`;
 }
 
 function plural(count: number, one: string, many = `${one}s`): string {

@@ -2,6 +2,7 @@
 // build the timetable, lower it to programs, validate them.
 import { SCHEDULE_KINDS, type ComputeTimetable, type ScheduleKind, type StagePrograms } from './action.ts';
 import { ScheduleError } from './errors.ts';
+import { dropFrozenBackward } from './frozen.ts';
 import { gpipe } from './gpipe.ts';
 import { renderGrid } from './grid.ts';
 import { lowerToPrograms } from './lower.ts';
@@ -20,16 +21,19 @@ export function buildTimetable(kind: ScheduleKind, stages: number, microBatches:
   return builder(stages, microBatches);
 }
 
-/** Build + lower + validate; throws ScheduleError with the grid on failure. */
-export function buildPrograms(kind: ScheduleKind, stages: number, microBatches: number): StagePrograms {
-  const programs = lowerToPrograms(buildTimetable(kind, stages, microBatches));
-  assertValidPrograms(programs, microBatches);
+/**
+ * Build + lower + validate; throws ScheduleError with the grid on failure. The first
+ * `backwardFree` stages have nothing to train and run no backward (frozen.ts).
+ */
+export function buildPrograms(kind: ScheduleKind, stages: number, microBatches: number, backwardFree = 0): StagePrograms {
+  const programs = dropFrozenBackward(lowerToPrograms(buildTimetable(kind, stages, microBatches)), backwardFree);
+  assertValidPrograms(programs, microBatches, backwardFree);
   return programs;
 }
 
 /** Throws ScheduleError listing every problem, with the program grid marking the first one. */
-export function assertValidPrograms(programs: StagePrograms, microBatches: number): void {
-  const result = validatePrograms(programs, microBatches);
+export function assertValidPrograms(programs: StagePrograms, microBatches: number, backwardFree = 0): void {
+  const result = validatePrograms(programs, microBatches, backwardFree);
   if (result.ok) return;
   const first = result.issues.find((i) => i.stage !== null && i.index !== null);
   const mark = first?.stage != null && first.index !== null ? { stage: first.stage, slot: first.index } : undefined;

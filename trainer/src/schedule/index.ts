@@ -16,6 +16,7 @@ export {
 export { assertValidPrograms, buildPrograms, buildTimetable, idealBubbleFraction } from './build.ts';
 export { UNIT_COSTS, type Costs } from './costs.ts';
 export { DeadlockError, ScheduleError, type BlockedStage } from './errors.ts';
+export { dropFrozenBackward } from './frozen.ts';
 export { gpipe } from './gpipe.ts';
 export { renderGrid, type GridMark } from './grid.ts';
 export { formatIssue, type ValidationIssue } from './issues.ts';

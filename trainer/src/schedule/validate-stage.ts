@@ -7,10 +7,12 @@ interface Position {
   readonly stage: number;
   readonly last: number;
   readonly microBatches: number;
+  /** A frozen leading stage (schedule/frozen.ts): forwards only, no backward traffic. */
+  readonly backwardFree: boolean;
 }
 
-export function checkStage(program: readonly Action[], stage: number, stages: number, microBatches: number): ValidationIssue[] {
-  const at: Position = { stage, last: stages - 1, microBatches };
+export function checkStage(program: readonly Action[], stage: number, stages: number, microBatches: number, backwardFree = false): ValidationIssue[] {
+  const at: Position = { stage, last: stages - 1, microBatches, backwardFree };
   return [
     ...program.flatMap((a, index) => checkFields(a, index, at)),
     ...checkOrder(program, at),
@@ -29,6 +31,7 @@ function checkFields(a: Action, index: number, at: Position): ValidationIssue[] 
   }
   if ((a.kind === 'RECV_F' || a.kind === 'SEND_B') && at.stage === 0) report('the first stage has no previous stage to talk to');
   if ((a.kind === 'SEND_F' || a.kind === 'RECV_B') && at.stage === at.last) report('the last stage has no next stage to talk to');
+  if ((a.kind === 'B' || a.kind === 'RECV_B' || a.kind === 'SEND_B') && at.backwardFree) report('a frozen leading stage has nothing to train and runs no backward');
   return found;
 }
 
@@ -78,7 +81,7 @@ function checkComplete(program: readonly Action[], at: Position): ValidationIssu
   const present = new Set(program.map(key));
   const found: ValidationIssue[] = [];
   for (let mb = 0; mb < at.microBatches; mb++) {
-    for (const kind of ['F', 'B'] as const) {
+    for (const kind of at.backwardFree ? (['F'] as const) : (['F', 'B'] as const)) {
       const expected = action(at.stage, kind, mb);
       if (!present.has(key(expected))) found.push(issue(at.stage, null, expected, `every stage needs one ${kind} per micro-batch 0..${at.microBatches - 1}`));
     }

@@ -17,10 +17,11 @@ export interface ValidationResult {
   issues: ValidationIssue[];
 }
 
-export function validatePrograms(programs: StagePrograms, microBatches: number): ValidationResult {
+/** `backwardFree`: leading stages that must have no backward at all (frozen.ts). */
+export function validatePrograms(programs: StagePrograms, microBatches: number, backwardFree = 0): ValidationResult {
   const issues = [...checkArguments(programs, microBatches)];
   if (issues.length === 0) {
-    issues.push(...programs.flatMap((program, stage) => checkStage(program, stage, programs.length, microBatches)));
+    issues.push(...programs.flatMap((program, stage) => checkStage(program, stage, programs.length, microBatches, stage < backwardFree)));
     issues.push(...checkPairing(programs));
   }
   if (issues.length === 0) issues.push(...checkDeadlock(programs));

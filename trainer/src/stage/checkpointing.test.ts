@@ -35,3 +35,9 @@ test('the evaluation cadence does not change a weight, so it does not change the
   const base = runSpecHash(await job());
   assert.equal(runSpecHash(await job(['spec.training.evalEverySteps=3', 'spec.training.evalSamples=8'])), base);
 });
+
+test('freezing is part of the run: freeze.layers or a trainable: false is another run', async () => {
+  const base = runSpecHash(await job());
+  assert.notEqual(runSpecHash(await job(['spec.training.freeze.layers=1'])), base);
+  assert.notEqual(runSpecHash(await job(['spec.model.layers[0].trainable=false'])), base);
+});

@@ -87,6 +87,8 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
   let loss: number | undefined;
   let gradientNorm: number | undefined;
   const ctx = (microBatch: number): ApplyContext => ({ training: true, seed: runtime.seed, step, microBatch });
+  // A frozen leading stage's program has no B (schedule/frozen.ts): it keeps no input for a recompute.
+  const keepsInputs = runtime.program.some((a) => a.kind === 'B');
   /** Runs `work`, adding its duration to `bucket` (and to computeSeconds for compute parts). */
   const timed = async <T>(bucket: keyof typeof times, work: () => T | Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -109,7 +111,7 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
           break;
         }
         case 'F':
-          await timed('forwardSeconds', () => forward(runtime, slots, mb, ctx(mb)));
+          await timed('forwardSeconds', () => forward(runtime, slots, mb, ctx(mb), keepsInputs));
           break;
         case 'SEND_F':
           await timed('computeSeconds', () => sendAndDispose(runtime.downstream!, slots.outputs, FrameKind.Activation, step, mb));
@@ -147,12 +149,16 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
  * F on the last stage does forward, loss and backward in one tape (no recompute needed); its B
  * then hands the results on, so gradients are still accumulated in B order; the loss waits in `losses`.
  */
-function forward(runtime: StageRuntime, slots: Slots, mb: number, ctx: ApplyContext): void {
+function forward(runtime: StageRuntime, slots: Slots, mb: number, ctx: ApplyContext, keepsInputs: boolean): void {
   const { model } = runtime;
   const input = model.isFirst ? runtime.input(ctx.step, mb) : slots.inputs.get(mb)!;
   slots.inputs.set(mb, input);
   if (!model.isLast) {
     slots.outputs.set(mb, model.forward(input, ctx));
+    if (!keepsInputs) {
+      slots.inputs.delete(mb);
+      input.dispose();
+    }
     return undefined;
   }
   const targets = runtime.targets(ctx.step, mb);

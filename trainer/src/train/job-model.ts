@@ -2,6 +2,7 @@
 import { jobLayers } from '../model/expand.ts';
 import { buildLayers } from '../model/layers.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
+import { layerTrains, needsInputGradient, trainableWeights } from '../model/trainable.ts';
 import type { PipelineJobSpec } from '../api/schema.ts';
 import { createOptimizer, type Optimizer } from './optimizer.ts';
 import { StageModel } from './stage-model.ts';
@@ -11,13 +12,15 @@ export interface StageBuild {
   optimizer: Optimizer;
 }
 
-/** Layers [from, to) of the job's (expanded) model as one stage, with its optimizer. */
+/** Layers [from, to) of the job's (expanded) model as one stage, with its optimizer over the weights that train. */
 export function buildStage(spec: PipelineJobSpec, from: number, to: number): StageBuild {
   const { model: modelSpec, training, pipeline } = spec;
   const all = jobLayers(spec);
   const layers = buildLayers(modelSpec.inputShape, all, training.seed, from, to);
-  const model = new StageModel(layers, from === 0, to === all.length, modelSpec.loss, 1 / pipeline.microBatches);
-  return { model, optimizer: createOptimizer(training.optimizer, model.weights) };
+  // Frozen weights get no gradient and no optimizer slot (so checkpoints hold none for them).
+  const trainable = trainableWeights(layers, layerTrains(spec));
+  const model = new StageModel(layers, from === 0, to === all.length, modelSpec.loss, 1 / pipeline.microBatches, { trainable, inputGradient: needsInputGradient(spec, from) });
+  return { model, optimizer: createOptimizer(training.optimizer, model.trainable) };
 }
 
 /** Number of output classes of the model (last axis of its output). */

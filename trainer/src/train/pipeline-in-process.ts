@@ -16,14 +16,18 @@ export interface InProcessResult {
   losses: number[];
   /** Validation loss by (0-based) step, for the steps that were evaluated. */
   valLosses: Map<number, number>;
+  /** Frames each stage received, by FrameKind, counted at its links (index: stage). */
+  receivedFrames: Array<Map<number, number>>;
 }
 
 /** `spec` must have the data's vocabulary filled in (loadTrainingData returns such a spec). */
 export async function trainPipelineInProcess(spec: PipelineJobSpec, data: TrainingData, partition: number[], steps?: number): Promise<InProcessResult> {
   const links = await connectChain(partition.length, { token: randomBytes(16).toString('hex'), maxPayloadBytes: maxBoundaryBytes(spec, partition) });
-  const sessions = partition.map((_, stage) =>
-    createStageSession({ spec, stage, partition, data, upstream: links[stage - 1]?.[1], downstream: links[stage]?.[0] }),
-  );
+  const receivedFrames = partition.map(() => new Map<number, number>());
+  const sessions = partition.map((_, stage) => {
+    const count = (link: Link | undefined) => link && countingReceives(link, receivedFrames[stage]!);
+    return createStageSession({ spec, stage, partition, data, upstream: count(links[stage - 1]?.[1]), downstream: count(links[stage]?.[0]) });
+  });
   const losses: number[] = [];
   const valLosses = new Map<number, number>();
   const onLastStage = (result: { step: number; loss?: number; valLoss?: number }) => {
@@ -34,11 +38,28 @@ export async function trainPipelineInProcess(spec: PipelineJobSpec, data: Traini
     await Promise.all(
       sessions.map((session, stage) => trainStage(session, (result) => stage === partition.length - 1 && onLastStage(result), 0, steps ?? session.plan.totalSteps)),
     );
-    return { weights: sessions.flatMap((s) => s.weights()), losses, valLosses };
+    return { weights: sessions.flatMap((s) => s.weights()), losses, valLosses, receivedFrames };
   } finally {
     sessions.forEach((s) => s.dispose());
     await Promise.all(links.flat().map((link) => link.close()));
   }
+}
+
+/** The link, counting every frame received through it by kind in `counts`. */
+function countingReceives(link: Link, counts: Map<number, number>): Link {
+  return {
+    send: (frame) => link.send(frame),
+    receive: async (kind, step, microBatch, timeoutMs) => {
+      const frame = await link.receive(kind, step, microBatch, timeoutMs);
+      counts.set(frame.kind, (counts.get(frame.kind) ?? 0) + 1);
+      return frame;
+    },
+    closed: link.closed,
+    close: (reason) => link.close(reason),
+    get stats() {
+      return link.stats;
+    },
+  };
 }
 
 /** links[i] = [stage i's end, stage i+1's end] of boundary i. */

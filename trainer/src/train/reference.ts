@@ -32,9 +32,9 @@ export async function trainSingleProcess(spec: PipelineJobSpec, data: TrainingDa
   const { plan } = batches;
   const totalSteps = steps ?? plan.totalSteps;
   const { model, optimizer } = buildStage(spec, 0, modelLayerCount(spec.model.layers));
-  const reduceTied = tiedReduction('local', model.weights, {});
-  const inNorm = countsInNorm(model.weights);
-  const hasTiedCopy = model.weights.some((w) => w.tiedCopy);
+  const reduceTied = tiedReduction('local', model.trainable, {});
+  const inNorm = countsInNorm(model.trainable);
+  const hasTiedCopy = model.trainable.some((w) => w.tiedCopy);
   const losses: number[] = [];
   const valLosses = new Map<number, number>();
   const stepSeconds: number[] = [];

@@ -7,17 +7,28 @@ import type { ApplyContext, Layer, NamedVariable } from '../model/layers.ts';
 import type { WeightBytes } from './digest.ts';
 import { computeLoss, maskedTokenLoss, type LossName } from './loss.ts';
 
+/** What of a stage trains (model/trainable.ts); by default every weight, and the input gradient on all but the first stage. */
+export interface StageTraining {
+  /** The weights that get gradients, in model order. */
+  trainable: NamedVariable[];
+  /** Whether the gradient with respect to the stage input is computed (something upstream trains). */
+  inputGradient: boolean;
+}
+
 export interface StageGradients {
-  /** Gradients of the stage's weights, in `weights` order. */
+  /** Gradients of the stage's trainable weights, in `trainable` order. */
   grads: tf.Tensor[];
-  /** Gradient with respect to the stage input; absent on the first stage (nobody needs it). */
+  /** Gradient with respect to the stage input; absent when nobody upstream needs it (the first stage, or a frozen one before). */
   dx?: tf.Tensor;
   /** Scaled micro-batch loss (a scalar the caller disposes); only on the last stage. Read it once per step with `readLossSum`. */
   loss?: tf.Tensor;
 }
 
 export class StageModel {
+  /** Every weight of the stage (checkpoints, digests); `trainable` is the part that gets gradients. */
   readonly weights: NamedVariable[];
+  readonly trainable: NamedVariable[];
+  readonly inputGradient: boolean;
 
   readonly layers: Layer[];
   readonly isFirst: boolean;
@@ -32,6 +43,7 @@ export class StageModel {
     isLast: boolean,
     lossName: LossName,
     lossScale: number,
+    training?: StageTraining,
   ) {
     this.layers = layers;
     this.isFirst = isFirst;
@@ -39,6 +51,8 @@ export class StageModel {
     this.lossName = lossName;
     this.lossScale = lossScale;
     this.weights = layers.flatMap((layer) => layer.weights);
+    this.trainable = training?.trainable ?? this.weights;
+    this.inputGradient = training?.inputGradient ?? !isFirst;
   }
 
   /** Current values of the stage's weights, for the digest and the supervisor (copied out of the backend). */
@@ -74,13 +88,13 @@ export class StageModel {
 
   /** Gradients of `f` (and its value, when `keepValue`: the loss). */
   private gradients(f: () => tf.Tensor, x: tf.Tensor, dy?: tf.Tensor, keepValue = false): StageGradients {
-    const variables = this.weights.map((w) => w.variable);
-    const xs = this.isFirst ? variables : [x, ...variables];
+    const variables = this.trainable.map((w) => w.variable);
+    const xs = this.inputGradient ? [x, ...variables] : variables;
     if (xs.length === 0) return keepValue ? { grads: [], loss: tf.tidy(f) } : { grads: [] };
     const { value, grads } = tf.engine().gradients(f, xs, dy, true);
     const filled = grads.map((g, i) => g ?? tf.zerosLike(xs[i]!));
     const loss = keepValue ? value : (value.dispose(), undefined);
-    return this.isFirst ? { grads: filled, loss } : { grads: filled.slice(1), dx: filled[0]!, loss };
+    return this.inputGradient ? { grads: filled.slice(1), dx: filled[0]!, loss } : { grads: filled, loss };
   }
 }
 

@@ -4,6 +4,7 @@ import type { TrainingData } from '../data/load.ts';
 import { makeBatches, type Batches, type StepPlan } from '../data/step-batches.ts';
 import { jobLayers } from '../model/expand.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
+import { backwardFreeStages } from '../model/trainable.ts';
 import { rangesFromSizes, type StageRange } from '../model/partition.ts';
 import { buildPrograms } from '../schedule/index.ts';
 import type { PipelineJobSpec } from '../api/schema.ts';
@@ -47,7 +48,7 @@ export function createStageSession(setup: StageSetup): StageSession {
   const runtime: StageRuntime = {
     model,
     optimizer,
-    program: buildPrograms(spec.pipeline.schedule, partition.length, spec.pipeline.microBatches)[stage]!,
+    program: buildPrograms(spec.pipeline.schedule, partition.length, spec.pipeline.microBatches, backwardFreeStages(spec, rangesFromSizes(partition)))[stage]!,
     upstream,
     downstream,
     input: batches.input,
@@ -57,8 +58,8 @@ export function createStageSession(setup: StageSetup): StageSession {
     clipNorm: spec.training.gradientClipNorm,
     exchangeNorm: linkNormExchange(upstream, downstream),
     expected: boundaryExpectations(spec, range, batches.plan.microBatchSize),
-    reduceTied: tiedReduction(tiedRole(spec, partition, stage), model.weights, { upstream, downstream }),
-    countsInNorm: countsInNorm(model.weights),
+    reduceTied: tiedReduction(tiedRole(spec, partition, stage), model.trainable, { upstream, downstream }),
+    countsInNorm: countsInNorm(model.trainable),
   };
   return {
     runtime,

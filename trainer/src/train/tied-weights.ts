@@ -9,6 +9,7 @@ import { jobLayers } from '../model/expand.ts';
 import { embeddingWeightName } from '../model/language-model-layers.ts';
 import type { NamedVariable } from '../model/layers.ts';
 import { rangesFromSizes } from '../model/partition.ts';
+import { layerTrains } from '../model/trainable.ts';
 import type { PipelineJobSpec } from '../api/schema.ts';
 import { FrameKind, type Frame, type Link } from '../transport/index.ts';
 import { frameToTensor, tensorToFrame } from './tensor-frames.ts';
@@ -27,7 +28,8 @@ export function tiedRole(spec: PipelineJobSpec, partition: number[], stage: numb
   const layers = jobLayers(spec);
   const headIndex = layers.findIndex((layer) => layer.type === 'lmHead' && layer.tied);
   const embeddingIndex = layers.findIndex((layer) => layer.type === 'embedding');
-  if (headIndex < 0 || embeddingIndex < 0) return 'none';
+  // A frozen embedding freezes the tied head (the same matrix): no gradient halves to sum.
+  if (headIndex < 0 || embeddingIndex < 0 || !layerTrains(spec)[embeddingIndex]) return 'none';
   const stageOf = (layer: number) => rangesFromSizes(partition).findIndex((range) => layer >= range.from && layer < range.to);
   const [original, copy] = [stageOf(embeddingIndex), stageOf(headIndex)];
   if (stage === original && stage === copy) return 'local';
@@ -36,7 +38,7 @@ export function tiedRole(spec: PipelineJobSpec, partition: number[], stage: numb
   return stage > original && stage < copy ? 'relay' : 'none';
 }
 
-/** The reduction of a stage with `role`, over its weights (in `weights` order, as the gradients). */
+/** The reduction of a stage with `role`, over its trainable weights (in that order, as the gradients). */
 export function tiedReduction(role: TiedRole, weights: readonly NamedVariable[], links: { upstream?: Link; downstream?: Link }): TiedReduction {
   // The embedding is always layer 0 (model/language-model-shapes.ts), and the copy has its name.
   const originalAt = weights.findIndex((w) => !w.tiedCopy && w.name === embeddingWeightName(0));
