@@ -1,7 +1,7 @@
 // `pipetrain export` and `pipetrain predict` end to end, on checkpoints made by really training
 // (stage processes, cpu), each format checked with a loader that is not ours: tfjs-layers'
-// tf.loadLayersModel, Python's safetensors, and a numpy GPT-2 forward written from the Hugging Face
-// files alone. Every format also reads back to the checkpoint's weights bit for bit.
+// tf.loadLayersModel, Python's safetensors, Hugging Face transformers (FlaxGPT2LMHeadModel) and a
+// numpy GPT-2 forward written from the Hugging Face files alone. Every format also reads back to the checkpoint's weights bit for bit.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import { initBackend } from '../../../trainer/src/tf/backend.ts';
 import { PIPETRAIN_VERSION } from '../../../trainer/src/version.ts';
 import { gptWorkspace } from '../../support/gpt-jobs.ts';
 import { numpyGpt2Logits } from '../../support/numpy-gpt2.ts';
+import { transformersGpt2Logits } from '../../support/transformers-gpt2.ts';
 import { runPython } from '../../support/python.ts';
 import { parseSummary, runCli } from './cli-runner.ts';
 
@@ -149,7 +150,7 @@ with safe_open(sys.argv[1], framework="numpy") as f:
 });
 
 for (const [name, trained] of [['tied head, no biases, mlpRatio 2', () => gpt], ['untied head, every bias, mlpRatio 4, 12 positions', () => biasedGpt]] as const) {
-  test(`huggingface (${name}): a numpy GPT-2 forward from the files gives pipetrain predict's logits (<= 1e-4); it reads back bit for bit`, { timeout: 120_000 }, async () => {
+  test(`huggingface (${name}): transformers' FlaxGPT2LMHeadModel and a numpy GPT-2 forward from the files give pipetrain predict's logits (<= 1e-4); it reads back bit for bit`, { timeout: 120_000 }, async () => {
     const { checkpoints } = trained();
     const { out } = await exportCli(checkpoints, 'huggingface');
     assert.deepEqual((await readdir(out)).sort(), ['config.json', 'model.safetensors', 'vocab.json']);
@@ -157,10 +158,12 @@ for (const [name, trained] of [['tied head, no biases, mlpRatio 2', () => gpt], 
     const contexts = [[3], [5, 1, 4, 1, 5], [10, 20, 30, 40, 1, 2, 3, 4]];
     const ours = await predictCli(checkpoints, contexts.map((tokens) => ({ tokens })));
     const reference = await numpyGpt2Logits(out, contexts);
+    const transformers = await transformersGpt2Logits(out, contexts);
     ours.forEach((prediction, i) => {
       const logits = prediction.logits as number[];
       assert.equal(logits.length, reference[i]!.length);
       assert.ok(maxAbsDiff(logits, reference[i]!) <= 1e-4, `context ${i}: ${maxAbsDiff(logits, reference[i]!)}`);
+      assert.ok(maxAbsDiff(logits, transformers[i]!) <= 1e-4, `context ${i}, transformers: ${maxAbsDiff(logits, transformers[i]!)}`);
     });
     const back = await readHuggingfaceGpt2(out);
     assert.deepEqual(tensorsOf(back.weights), tensorsOf(checkpoint.layers));
