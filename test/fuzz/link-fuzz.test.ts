@@ -15,10 +15,13 @@ void test('5000 fuzzed link cases: frames delivered exactly, every violation clo
   assert.deepEqual(result.failures, [], hint);
   assert.ok(result.cases >= 5000, hint);
   // Every kind of case really ran, so none of the checks is vacuous.
-  for (const label of ['valid', 'unauthorized', 'frame:dims-lie', 'frame:rank', 'frame:too-big', 'ws:length-over-2^53', 'ws:short-body', 'text:invalid-utf8']) {
+  const labels = ['valid', 'unauthorized', 'frame:dims-lie', 'frame:rank', 'frame:too-big', 'ws:length-over-2^53', 'ws:short-body', 'text:invalid-utf8'];
+  // Screened as a stage's upstream end: due frames delivered; garbled evaluation and tied frames and wrong keys closed with 1008.
+  labels.push('protocol:due', 'protocol:evaluation:full-rows', 'protocol:evaluation:step-not-evaluated', 'protocol:tied:transposed', 'protocol:tied:wrong-direction', 'protocol:key:two-steps-ahead', 'protocol:key:micro-batch-never-due');
+  for (const label of labels) {
     assert.ok((result.byLabel[label] ?? 0) > 0, `${label} ran (${hint})`);
   }
-  for (const code of [1000, 1002, 1003, 1006, 1007, 1009]) assert.ok((result.byCloseCode[code] ?? 0) > 0, `close code ${code} seen (${hint})`);
+  for (const code of [1000, 1002, 1003, 1006, 1007, 1008, 1009]) assert.ok((result.byCloseCode[code] ?? 0) > 0, `close code ${code} seen (${hint})`);
   // Headers claimed up to 2^63 bytes. Growth here includes garbage not yet collected (~1.5k
   // connections' worth); one claim honoured would be >= 2 GiB.
   assert.ok(result.largestClaim >= 2 ** 53, hint);

@@ -1,11 +1,13 @@
 // Real stage processes under hostile frames. A stranger (no token, or a wrong one) hammering the
 // link port changes nothing: the stages train to the single-process digest. Garbage from the real
-// neighbour (the one holding the token) ends both stages cleanly with exit code 3 (PeerLost).
+// neighbour (the one holding the token) ends both stages cleanly with exit code 3 (PeerLost):
+// undecodable bytes, frames of the wrong shape or dtype, garbled evaluation frames and tied-gradient
+// halves, frames under keys never due, and a due frame sent under another key (the receive timeout).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadJobData } from '../../trainer/src/data/load.ts';
 import { initBackend } from '../../trainer/src/tf/backend.ts';
-import { StageExit } from '../../trainer/src/contract/index.ts';
+import { StageExit, type StageConfig } from '../../trainer/src/contract/index.ts';
 import { weightsDigest } from '../../trainer/src/train/digest.ts';
 import { trainSingleProcess } from '../../trainer/src/train/reference.ts';
 import { decodeFrame, encodeFrame } from '../../trainer/src/transport/frame.ts';
@@ -15,6 +17,9 @@ import { createRng, fuzzSeed, replayHint, type Rng } from '../support/fuzz/rng.t
 import { startRelay, startTwoStages, STAGE_TOKEN } from '../support/fuzz/stage-harness.ts';
 import { clientFrame, rawUpgrade } from '../support/fuzz/ws-raw.ts';
 import { tinyMlpJob } from '../support/tiny-jobs.ts';
+import { tinyGptJob, tinyTokenFolder } from '../support/gpt-jobs.ts';
+import { EVALUATION_MUTATIONS, strangerFrame, TIED_MUTATIONS, WRONG_KEY_MUTATIONS, type ProtocolMutation } from '../support/fuzz/protocol-cases.ts';
+import type { Frame } from '../../trainer/src/transport/frame.ts';
 
 const base = tinyMlpJob();
 const spec = { ...base, training: { ...base.training, steps: 4 } };
@@ -28,7 +33,9 @@ async function stranger(port: number, rng: Rng): Promise<string> {
   const authorization = rng.pick([undefined, 'Bearer wrong-token', `Bearer ${STAGE_TOKEN.slice(0, -1)}`, `Basic ${STAGE_TOKEN}`]);
   try {
     const raw = await rawUpgrade(port, authorization);
-    if (!raw.socket.destroyed) raw.socket.write(clientFrame({ opcode: 0x2, payload: rng.bytes(rng.int(128)) }), () => undefined);
+    // Random bytes, or the frames the real neighbour sends (evaluation, tied halves, wrong keys), valid or garbled.
+    const payload = rng.chance(0.5) ? rng.bytes(rng.int(128)) : strangerFrame(rng);
+    if (!raw.socket.destroyed) raw.socket.write(clientFrame({ opcode: 0x2, payload }), () => undefined);
     await raw.closed;
     return String(raw.status);
   } catch (error) {
@@ -129,10 +136,81 @@ void test('decodable frames of the wrong shape or dtype from the real neighbour 
       const logs = pair.logs.map((lines) => lines.join('\n'));
       assert.deepEqual(exits, [StageExit.PeerLost, StageExit.PeerLost], `${change}: ${hint}\n${logs.join('\n---\n')}`);
       assert.equal(pair.digest(), undefined, change);
-      assert.match(logs[1]!, /the upstream stage sent a Activation frame for step 0, micro-batch 0 as/, change);
+      assert.match(logs[1]!, /the upstream stage \(stage 0\) sent a Activation frame for step 0, micro-batch 0 as/, change);
     } finally {
       await relay.close();
       await pair.stop();
     }
   }
+});
+
+// A tied GPT on two stages [3, 4]: stage 0 sends activations, tied-gradient halves toward the
+// copy on stage 1, gradient norms, and after steps 1 and 2 evaluations of 5 samples in micro-batches
+// of 2, 2 and 1 rows.
+const GPT_PARTITION = [3, 4];
+const gptSpec = async () => {
+  const job = tinyGptJob(await tinyTokenFolder());
+  return { ...job, training: { ...job.training, steps: 3, evalEverySteps: 2, evalSamples: 5 } };
+};
+
+/** The frame of a relayed message, or undefined when it does not decode (the relay passes those on). */
+function frameOf(bytes: Buffer): Frame | undefined {
+  try {
+    return decodeFrame(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs the pair with stage 0's first frame that `pick` accepts replaced by `swap` (undefined: dropped); returns exits and logs. */
+async function gptPairWithSwap(pick: (frame: Frame) => boolean, swap: (frame: Frame) => Frame | undefined, stage1Extra: Partial<StageConfig> = {}) {
+  const spec = await gptSpec();
+  const pair = startTwoStages(spec, GPT_PARTITION, (stage) => (stage === 1 ? stage1Extra : {}));
+  const relay = await startRelay(await pair.linkPort, (bytes) => {
+    const frame = frameOf(bytes);
+    return frame !== undefined && pick(frame);
+  }, (bytes) => {
+    const swapped = swap(decodeFrame(bytes));
+    return swapped && { data: Buffer.from(encodeFrame(swapped)), binary: true };
+  });
+  try {
+    pair.connectStage0(relay.url);
+    const exits = await pair.exits;
+    return { exits, logs: pair.logs.map((lines) => lines.join('\n')), swapped: relay.swapped(), digest: pair.digest() };
+  } finally {
+    await relay.close();
+    await pair.stop();
+  }
+}
+
+const protocolCases: Array<{ what: string; mutations: ProtocolMutation[]; pick: (frame: Frame) => boolean }> = [
+  { what: 'evaluation frame (the short last micro-batch)', mutations: EVALUATION_MUTATIONS, pick: (f) => f.kind === FrameKind.Evaluation && f.microBatch === 2 },
+  { what: 'tied-gradient half', mutations: TIED_MUTATIONS, pick: (f) => f.kind === FrameKind.TiedGradient },
+  { what: 'activation under a key never due', mutations: WRONG_KEY_MUTATIONS, pick: (f) => f.kind === FrameKind.Activation && f.step === 1 },
+];
+
+for (const [index, { what, mutations, pick }] of protocolCases.entries()) {
+  void test(`a garbled ${what} from the real neighbour: refused on arrival (1008), both stages exit 3, the reason logged`, async (t) => {
+    t.diagnostic(hint);
+    const mutation = createRng(seed).fork(2000 + index).pick(mutations);
+    t.diagnostic(`mutation ${mutation.label}`);
+    const run = await gptPairWithSwap(pick, (frame) => mutation.mutate(frame, 3));
+    const context = `${mutation.label} (${hint})\n${run.logs.join('\n---\n')}`;
+    assert.ok(run.swapped, `the frame was swapped: ${context}`);
+    assert.deepEqual(run.exits, [StageExit.PeerLost, StageExit.PeerLost], context);
+    assert.match(run.logs[1]!, /"Closed link after a protocol violation".*"code":1008.*the upstream stage \(stage 0\) sent a (Evaluation|TiedGradient|Activation|Gradient|Heartbeat) frame for step \d+, micro-batch \d+(, which is (never|not) due| as )/, context);
+    for (const log of run.logs) assert.doesNotMatch(log, /^\s+at /m, `no stack trace: ${context}`);
+    assert.equal(run.digest, undefined, 'no weights were reported as finished');
+  });
+}
+
+void test('a due activation sent under another key (a legitimately early one): the receive times out naming the frame, both stages exit 3', async (t) => {
+  t.diagnostic(hint);
+  // (Activation, step 1, micro-batch 0) goes out as micro-batch 1: admitted (step 1 may be early), and then twice.
+  const run = await gptPairWithSwap((f) => f.kind === FrameKind.Activation && f.step === 1 && f.microBatch === 0, (frame) => ({ ...frame, microBatch: 1 }), { receiveTimeoutMs: 8000 });
+  const context = `${hint}\n${run.logs.join('\n---\n')}`;
+  assert.ok(run.swapped, context);
+  assert.deepEqual(run.exits, [StageExit.PeerLost, StageExit.PeerLost], context);
+  assert.match(run.logs[1]!, /"Stage failed".*no Activation frame for step 1, micro-batch 0 came from the upstream stage \(stage 0\) within 8 s \(receiveTimeoutMs\).*"exitCode":3/, context);
+  for (const log of run.logs) assert.doesNotMatch(log, /^\s+at /m, `no stack trace: ${context}`);
 });

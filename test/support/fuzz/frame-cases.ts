@@ -153,7 +153,7 @@ function fragmented(rng: Rng, bytes: Buffer): Buffer {
 }
 
 /** A binary message wrapped the legal ways: one ws frame, or fragments. */
-function binaryMessage(rng: Rng, label: string, bytes: Buffer, limits: Limits): FuzzMessage {
+export function binaryMessage(rng: Rng, label: string, bytes: Buffer, limits: Limits): FuzzMessage {
   const wire = rng.chance(0.2) ? fragmented(rng, bytes) : clientFrame({ opcode: 0x2, payload: bytes });
   return { label, wire, outcome: referenceOutcome(bytes, limits) };
 }

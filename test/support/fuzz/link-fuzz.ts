@@ -5,6 +5,7 @@ import { frameHeaderBytes, DEFAULT_MAX_RANK, type Frame } from '../../../trainer
 import { listenLink, type LinkServer } from '../../../trainer/src/transport/server.ts';
 import type { Link } from '../../../trainer/src/transport/link-api.ts';
 import { connectionCase, type ExpectedFrame, type FuzzMessage, type Limits } from './frame-cases.ts';
+import { protocolConnectionCase, screenAsStage, strangerFrame } from './protocol-cases.ts';
 import { createRng, type Rng } from './rng.ts';
 import { clientFrame, rawUpgrade, writeInPieces, type RawConnection } from './ws-raw.ts';
 
@@ -113,10 +114,13 @@ async function runConnection(
 ): Promise<string | undefined> {
   result.connections++;
   if (rng.chance(0.1)) return unauthorized(server, rng, result);
-  const messages = connectionCase(rng, limits, maxQueuedFrames);
+  // One in ten: the link screened as a stage's upstream end (evaluation frames, tied halves, wrong keys).
+  const protocol = rng.chance(0.1) ? protocolConnectionCase(rng, limits) : undefined;
+  const messages = protocol?.messages ?? connectionCase(rng, limits, maxQueuedFrames);
   const raw = await rawUpgrade(server.port, `Bearer ${TOKEN}`);
   if (raw.status !== 101) return `upgrade with the token answered ${raw.status}`;
   const link = await withTimeout(accepted.byPort(raw.socket.localPort!), 'the server never handed out the link');
+  if (protocol) screenAsStage(link, protocol.current);
   for (const message of messages) {
     tally(result, message.label);
     result.largestClaim = Math.max(result.largestClaim, claimedLength(message.wire));
@@ -143,8 +147,9 @@ async function unauthorized(server: LinkServer, rng: Rng, result: LinkFuzzResult
   const header = rng.pick([undefined, 'Bearer wrong', `Bearer ${TOKEN}x`, `Basic ${TOKEN}`, `Bearer ${TOKEN.slice(1)}`, 'Bearer', '']);
   tally(result, 'unauthorized');
   const raw = await rawUpgrade(server.port, header);
-  // Whatever a refused client sends next must reach nobody.
-  if (!raw.socket.destroyed) raw.socket.write(clientFrame({ opcode: 0x2, payload: rng.bytes(rng.int(64)) }), () => undefined);
+  // Whatever a refused client sends next must reach nobody: garbage, or the frames a stage's neighbour sends.
+  const payload = rng.chance(0.5) ? rng.bytes(rng.int(64)) : strangerFrame(rng);
+  if (!raw.socket.destroyed) raw.socket.write(clientFrame({ opcode: 0x2, payload }), () => undefined);
   await withTimeout(raw.closed, 'the server kept a refused socket open');
   return raw.status === 401 ? undefined : `upgrade with authorization ${JSON.stringify(header)} answered ${raw.status}, not 401`;
 }

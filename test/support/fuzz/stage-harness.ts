@@ -29,7 +29,8 @@ export interface TwoStages {
   stop(): Promise<void>;
 }
 
-export function startTwoStages(spec: PipelineJobSpec, partition: number[]): TwoStages {
+/** `extra(stage)` adds to a stage's configuration (a short receiveTimeoutMs, say). */
+export function startTwoStages(spec: PipelineJobSpec, partition: number[], extra: (stage: number) => Partial<StageConfig> = () => ({})): TwoStages {
   const weights = new Map<number, WeightBytes[]>();
   const logs: string[][] = [[], []];
   let steps = 0;
@@ -37,7 +38,7 @@ export function startTwoStages(spec: PipelineJobSpec, partition: number[]): TwoS
   const linkPort = new Promise<number>((resolve) => (onListening = resolve));
   const config = (stage: number): StageConfig => ({
     job: { apiVersion: 'pipetrain.io/v1alpha1', kind: 'PipelineJob', metadata: { name: 'fuzz' }, spec } as StageConfig['job'],
-    stage, partition, baseDir: REPO, listenHost: '127.0.0.1', listenPort: 0, metricsHost: '127.0.0.1', metricsPort: 0,
+    stage, partition, baseDir: REPO, listenHost: '127.0.0.1', listenPort: 0, metricsHost: '127.0.0.1', metricsPort: 0, ...extra(stage),
   });
   const onMessage = (message: StageToSupervisor) => {
     if (message.type === 'listening' && message.stage === 1) onListening(message.linkPort);
@@ -63,28 +64,37 @@ export interface Relay {
   url: string;
   /** Messages relayed from stage 0 to stage 1 so far. */
   forwarded(): number;
+  /** True once the picked message was swapped. */
+  swapped(): boolean;
   close(): Promise<void>;
 }
 
+/** Which message to swap: its number (from 1), or the first whose bytes satisfy the predicate. */
+export type SwapWhich = number | ((original: Buffer) => boolean);
+
 /**
- * Relays stage 0's link to stage 1 message by message; message number `swapAt` from stage 0 is
- * replaced by what `swap` makes of it. When either side closes, the other is closed with the same code, as a
- * dropped connection would end both.
+ * Relays stage 0's link to stage 1 message by message; the message `which` picks from stage 0 is
+ * replaced by what `swap` makes of it (undefined: dropped). When either side closes, the other is
+ * closed with the same code, as a dropped connection would end both.
  */
-export async function startRelay(targetPort: number, swapAt: number, swap: (original: Buffer) => { data: Buffer; binary: boolean }): Promise<Relay> {
+export async function startRelay(targetPort: number, which: SwapWhich, swap: (original: Buffer) => { data: Buffer; binary: boolean } | undefined): Promise<Relay> {
   const server = new WebSocketServer({
     host: '127.0.0.1', port: 0, perMessageDeflate: false,
     verifyClient: ({ req }, done) => done(req.headers.authorization === `Bearer ${STAGE_TOKEN}`, 401),
   });
   await once(server, 'listening');
   let forwarded = 0;
+  let swapped = false;
+  const picks = (data: Buffer) => !swapped && (typeof which === 'number' ? forwarded === which : which(data));
   server.on('connection', (fromStage0) => {
     const toStage1 = new WebSocket(`ws://127.0.0.1:${targetPort}/`, { headers: { authorization: `Bearer ${STAGE_TOKEN}` }, perMessageDeflate: false });
     const early: Array<{ data: Buffer; binary: boolean }> = [];
     const forward = (data: Buffer, binary: boolean) => {
       forwarded++;
-      const message = forwarded === swapAt ? swap(data) : { data, binary };
-      toStage1.send(message.data, { binary: message.binary });
+      const pick = picks(data);
+      swapped ||= pick;
+      const message = pick ? swap(data) : { data, binary };
+      if (message) toStage1.send(message.data, { binary: message.binary });
     };
     fromStage0.on('message', (data: Buffer, binary) => (toStage1.readyState === WebSocket.OPEN ? forward(data, binary) : early.push({ data, binary })));
     toStage1.on('open', () => early.splice(0).forEach((m) => forward(m.data, m.binary)));
@@ -101,6 +111,7 @@ export async function startRelay(targetPort: number, swapAt: number, swap: (orig
   return {
     url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     forwarded: () => forwarded,
+    swapped: () => swapped,
     close: async () => {
       for (const client of server.clients) client.terminate();
       await new Promise((resolve) => server.close(resolve));

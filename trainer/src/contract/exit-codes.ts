@@ -6,7 +6,7 @@ export const StageExit = {
   Failed: 1,
   /** The job itself is wrong (bad data file, shape mismatch): retrying cannot help. */
   InvalidJob: 2,
-  /** A neighbour's link broke or went silent. */
+  /** A neighbour's link broke or went silent, it sent a frame the protocol refuses, or not the one due in time. */
   PeerLost: 3,
   /** Stopped by SIGTERM / SIGINT. */
   Terminated: 143,

@@ -29,4 +29,9 @@ export interface StageConfig {
    * (the operator polls it: the final step and loss reach the job's status). Absent: close at once.
    */
   finalStatusWaitMs?: number;
+  /**
+   * How long the stage waits for a frame due from a neighbour before it fails with PeerLost (3), ms.
+   * Absent: 600 000 (10 min: a slow CPU step of every later stage, or a first step's compile, fits).
+   */
+  receiveTimeoutMs?: number;
 }

@@ -145,7 +145,7 @@ async function resume(stage: BootedStage, { upstream, downstream }: Neighbours):
   const { config, log } = stage;
   const { partition } = config;
   const job = { ...config.job, spec: stage.spec };
-  const session = createStageSession({ spec: stage.spec, stage: config.stage, partition, data: stage.data, upstream, downstream });
+  const session = createStageSession({ spec: stage.spec, stage: config.stage, partition, data: stage.data, upstream, downstream, receiveTimeoutMs: config.receiveTimeoutMs });
   const checkpointDir = checkpointDirOf(config);
   const checkpoints = checkpointDir
     ? createStageCheckpointing({
@@ -155,7 +155,7 @@ async function resume(stage: BootedStage, { upstream, downstream }: Neighbours):
     })
     : undefined;
   const startStep = (await checkpoints?.resume()) ?? 0;
-  await agreeOnResumeStep(startStep, upstream, downstream, LINK_TIMEOUT_MS);
+  await agreeOnResumeStep(startStep, { upstream, downstream, frames: session.runtime.frames }, LINK_TIMEOUT_MS);
   if (checkpointDir) await noteResume(stage, checkpointDir, startStep, session.plan.totalSteps);
   return { session, checkpoints, startStep, checkpointDir };
 }
@@ -252,7 +252,7 @@ function readEnvironment(): { config: StageConfig; token: string } {
 function exitCodeFor(error: unknown): number {
   // A backend missing from this machine or image does not come back when the stage restarts.
   if (error instanceof DataError || error instanceof RangeError || error instanceof CheckpointMismatchError || error instanceof BackendUnavailableError) return StageExit.InvalidJob;
-  // A neighbour that sent frames we cannot use is as lost as one whose link broke.
+  // A neighbour that sent frames we cannot use, or not the frame that was due, is as lost as one whose link broke.
   if (error instanceof LinkClosedError || error instanceof PeerFrameError) return StageExit.PeerLost;
   return StageExit.Failed;
 }

@@ -10,14 +10,16 @@ import type { PipelineJobSpec } from '../api/schema.ts';
 import { FrameKind, type Link } from '../transport/index.ts';
 import { computeLoss, maskedTokenLoss, type LossName } from './loss.ts';
 import { readScalars } from './read-back.ts';
+import type { FrameReceiver } from './stage-frames.ts';
 import type { StageModel } from './stage-model.ts';
 import { frameToTensor, tensorToFrame } from './tensor-frames.ts';
 
 const FORWARD_ONLY: ApplyContext = { training: false, seed: 0, step: 0, microBatch: 0 };
 
+/** Sends go over `downstream`; frames from upstream are received through `frames` (checked, with the short last micro-batch). */
 export interface EvaluationLinks {
-  upstream?: Link;
   downstream?: Link;
+  frames?: FrameReceiver;
 }
 
 /** True when the step just completed (0-based `step`) is evaluated: every evalEverySteps, and the last. */
@@ -36,7 +38,7 @@ export async function evaluateStage(model: StageModel, evaluation: Evaluation, l
   const losses: tf.Tensor[] = [];
   try {
     for (let k = 0; k < evaluation.microBatches; k++) {
-      const input = model.isFirst ? evaluation.input(k) : frameToTensor(await links.upstream!.receive(FrameKind.Evaluation, step, k));
+      const input = model.isFirst ? evaluation.input(k) : frameToTensor(await links.frames!.receive('upstream', FrameKind.Evaluation, step, k));
       const output = model.forward(input, FORWARD_ONLY);
       input.dispose();
       if (!model.isLast) {

@@ -10,7 +10,7 @@ import { optimizerStep, type NormExchange } from './optimizer-step.ts';
 import type { Optimizer } from './optimizer.ts';
 import { readLossSum } from './read-back.ts';
 import { GradientAccumulator, type StageGradients, type StageModel } from './stage-model.ts';
-import { expectFrame, type FrameExpectation } from './expected-frames.ts';
+import type { StageFrames } from './stage-frames.ts';
 import { frameToTensor, tensorToFrame } from './tensor-frames.ts';
 import type { TiedReduction } from './tied-weights.ts';
 
@@ -29,8 +29,8 @@ export interface StageRuntime {
   seed: number;
   clipNorm?: number;
   exchangeNorm: NormExchange;
-  /** What activations from upstream and gradients from downstream must look like. */
-  expected: { activation?: FrameExpectation; gradient?: FrameExpectation };
+  /** Receives every frame from the neighbours, checked and with a timeout (stage-frames.ts). */
+  frames: StageFrames;
   /** Sums the two halves of a tied weight's gradient before the update (tied-weights.ts). */
   reduceTied: TiedReduction;
   /** Which of the stage's gradients count in the global norm (not a tied copy's). */
@@ -106,8 +106,8 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
       const mb = action.microBatch ?? 0;
       switch (action.kind) {
         case 'RECV_F': {
-          const frame = await timed('idleSeconds', () => runtime.upstream!.receive(FrameKind.Activation, step, mb));
-          slots.inputs.set(mb, frameToTensor(expectFrame(frame, runtime.expected.activation!, 'upstream')));
+          const frame = await timed('idleSeconds', () => runtime.frames.receive('upstream', FrameKind.Activation, step, mb));
+          slots.inputs.set(mb, frameToTensor(frame));
           break;
         }
         case 'F':
@@ -117,8 +117,8 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
           await timed('computeSeconds', () => sendAndDispose(runtime.downstream!, slots.outputs, FrameKind.Activation, step, mb));
           break;
         case 'RECV_B': {
-          const frame = await timed('idleSeconds', () => runtime.downstream!.receive(FrameKind.Gradient, step, mb));
-          slots.downstreamGrads.set(mb, frameToTensor(expectFrame(frame, runtime.expected.gradient!, 'downstream')));
+          const frame = await timed('idleSeconds', () => runtime.frames.receive('downstream', FrameKind.Gradient, step, mb));
+          slots.downstreamGrads.set(mb, frameToTensor(frame));
           break;
         }
         case 'B':

@@ -3,24 +3,25 @@
 // stage 0 holds every stage's values in model order and sums them exactly as a single process
 // would. The resulting norm then travels downstream to every stage.
 import { FrameKind, type Link } from '../transport/index.ts';
-import { expectFrame } from './expected-frames.ts';
 import { globalNorm, type NormExchange } from './optimizer-step.ts';
+import type { FrameReceiver } from './stage-frames.ts';
 
 /** microBatch field of GradNorm frames: which way the frame travels. */
-const SUMS_UPSTREAM = 0;
-const NORM_DOWNSTREAM = 1;
+export const SUMS_UPSTREAM = 0;
+export const NORM_DOWNSTREAM = 1;
 
-export function linkNormExchange(upstream: Link | undefined, downstream: Link | undefined): NormExchange {
+/** Sends over the links; receives through `frames` (checked: stage-frames.ts). */
+export function linkNormExchange(upstream: Link | undefined, downstream: Link | undefined, frames: FrameReceiver): NormExchange {
   return async (local, current) => {
     let sums = local;
     if (downstream) {
-      const fromBelow = expectFrame(await downstream.receive(FrameKind.GradNorm, current, SUMS_UPSTREAM), { dtype: 'float64', shape: [undefined] }, 'downstream');
+      const fromBelow = await frames.receive('downstream', FrameKind.GradNorm, current, SUMS_UPSTREAM);
       sums = [...local, ...(fromBelow.data as Float64Array)];
     }
     let norm: number;
     if (upstream) {
       await upstream.send(float64Frame(current, SUMS_UPSTREAM, sums));
-      const fromAbove = expectFrame(await upstream.receive(FrameKind.GradNorm, current, NORM_DOWNSTREAM), { dtype: 'float64', shape: [1] }, 'upstream');
+      const fromAbove = await frames.receive('upstream', FrameKind.GradNorm, current, NORM_DOWNSTREAM);
       norm = (fromAbove.data as Float64Array)[0]!;
     } else {
       norm = globalNorm(sums);

@@ -54,6 +54,7 @@ function countingReceives(link: Link, counts: Map<number, number>): Link {
       counts.set(frame.kind, (counts.get(frame.kind) ?? 0) + 1);
       return frame;
     },
+    screen: (check) => link.screen(check),
     closed: link.closed,
     close: (reason) => link.close(reason),
     get stats() {

@@ -12,10 +12,10 @@ import type { Link } from '../transport/index.ts';
 import type { WeightBytes } from './digest.ts';
 import { evaluateStage, evaluationDue } from './evaluation.ts';
 import { runStep, type StageRuntime, type StepResult } from './executor.ts';
-import type { FrameExpectation } from './expected-frames.ts';
 import { buildStage } from './job-model.ts';
 import { learningRateAt } from './lr-schedule.ts';
 import { linkNormExchange } from './norm-exchange.ts';
+import { StageFrames } from './stage-frames.ts';
 import { countsInNorm, tiedGradientBytes, tiedReduction, tiedRole } from './tied-weights.ts';
 
 export interface StageSetup {
@@ -28,6 +28,8 @@ export interface StageSetup {
   data: TrainingData;
   upstream?: Link;
   downstream?: Link;
+  /** How long a receive waits for a due frame, ms (default DEFAULT_RECEIVE_TIMEOUT_MS, stage-frames.ts). */
+  receiveTimeoutMs?: number;
 }
 
 export interface StageSession {
@@ -45,6 +47,8 @@ export function createStageSession(setup: StageSetup): StageSession {
   const range = rangesFromSizes(partition)[stage]!;
   const { model, optimizer } = buildStage(spec, range.from, range.to);
   const batches = makeBatches(spec, data);
+  // Screened from here on: frames that arrived before are checked now (the resume step, early activations).
+  const frames = new StageFrames({ spec, partition, stage, plan: batches.plan, evaluation: batches.evaluation, upstream, downstream, receiveTimeoutMs: setup.receiveTimeoutMs }).screenLinks();
   const runtime: StageRuntime = {
     model,
     optimizer,
@@ -56,9 +60,9 @@ export function createStageSession(setup: StageSetup): StageSession {
     completionScale: batches.completionScale,
     seed: spec.training.seed,
     clipNorm: spec.training.gradientClipNorm,
-    exchangeNorm: linkNormExchange(upstream, downstream),
-    expected: boundaryExpectations(spec, range, batches.plan.microBatchSize),
-    reduceTied: tiedReduction(tiedRole(spec, partition, stage), model.trainable, { upstream, downstream }),
+    exchangeNorm: linkNormExchange(upstream, downstream, frames),
+    frames,
+    reduceTied: tiedReduction(tiedRole(spec, partition, stage), model.trainable, { upstream, downstream, frames }),
     countsInNorm: countsInNorm(model.trainable),
   };
   return {
@@ -75,20 +79,13 @@ export function createStageSession(setup: StageSetup): StageSession {
   };
 }
 
-/** Activations arrive as the previous stage's output, gradients as this stage's output: [micro-batch rows, ...per-sample shape]. */
-function boundaryExpectations(spec: PipelineJobSpec, range: StageRange, rows: number): StageRuntime['expected'] {
-  // Indexed by model layer, as the stage ranges are: repeated blocks expanded.
-  const { outputShapes } = inferLayerShapes(spec.model.inputShape, jobLayers(spec));
-  const at = (layer: number): FrameExpectation => ({ dtype: 'float32', shape: [rows, ...outputShapes[layer]!] });
-  return { activation: range.from > 0 ? at(range.from - 1) : undefined, gradient: at(range.to - 1) };
-}
-
 /** Trains steps [from, to) and reports each finished step (with its validation loss when evaluated). */
 export async function trainStage(session: StageSession, onStep: (result: StepResult) => void, from = 0, to = session.plan.totalSteps): Promise<void> {
   const { spec, runtime, batches, plan } = session;
   const { optimizer, learningRateSchedule } = spec.training;
   for (let step = from; step < to; step++) {
     const learningRate = learningRateAt(step, optimizer.learningRate, learningRateSchedule, plan.totalSteps);
+    runtime.frames.enterStep(step);
     const result = await runStep(runtime, step, learningRate);
     if (batches.evaluation && evaluationDue(spec, step, plan.totalSteps)) {
       result.valLoss = await evaluateStage(runtime.model, batches.evaluation, spec.model.loss, step, runtime);

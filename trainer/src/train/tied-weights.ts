@@ -11,12 +11,13 @@ import type { NamedVariable } from '../model/layers.ts';
 import { rangesFromSizes } from '../model/partition.ts';
 import { layerTrains } from '../model/trainable.ts';
 import type { PipelineJobSpec } from '../api/schema.ts';
-import { FrameKind, type Frame, type Link } from '../transport/index.ts';
+import { FrameKind, type Link } from '../transport/index.ts';
+import type { FrameReceiver } from './stage-frames.ts';
 import { frameToTensor, tensorToFrame } from './tensor-frames.ts';
 
 /** microBatch field of TiedGradient frames: which way the half travels. */
-const TOWARD_COPY = 0;
-const TOWARD_ORIGINAL = 1;
+export const TOWARD_COPY = 0;
+export const TOWARD_ORIGINAL = 1;
 
 /** What a stage does with a tied weight: none, both uses here, one use here, or pass the halves on. */
 export type TiedRole = 'none' | 'local' | 'original' | 'copy' | 'relay';
@@ -38,8 +39,12 @@ export function tiedRole(spec: PipelineJobSpec, partition: number[], stage: numb
   return stage > original && stage < copy ? 'relay' : 'none';
 }
 
-/** The reduction of a stage with `role`, over its trainable weights (in that order, as the gradients). */
-export function tiedReduction(role: TiedRole, weights: readonly NamedVariable[], links: { upstream?: Link; downstream?: Link }): TiedReduction {
+/**
+ * The reduction of a stage with `role`, over its trainable weights (in that order, as the gradients).
+ * Halves are sent over the links and received through `frames`, which checks each against the
+ * tied weight's shape (stage-frames.ts): a half of another shape would broadcast silently.
+ */
+export function tiedReduction(role: TiedRole, weights: readonly NamedVariable[], links: { upstream?: Link; downstream?: Link; frames?: FrameReceiver }): TiedReduction {
   // The embedding is always layer 0 (model/language-model-shapes.ts), and the copy has its name.
   const originalAt = weights.findIndex((w) => !w.tiedCopy && w.name === embeddingWeightName(0));
   const copyAt = weights.findIndex((w) => w.tiedCopy === true);
@@ -52,7 +57,7 @@ export function tiedReduction(role: TiedRole, weights: readonly NamedVariable[],
       return async (grads, step) => {
         const link = links.downstream!;
         await link.send(await tensorToFrame(grads[originalAt]!, FrameKind.TiedGradient, step, TOWARD_COPY));
-        const fromCopy = checkedTensor(await link.receive(FrameKind.TiedGradient, step, TOWARD_ORIGINAL), grads[originalAt]!);
+        const fromCopy = frameToTensor(await links.frames!.receive('downstream', FrameKind.TiedGradient, step, TOWARD_ORIGINAL));
         const sum = tf.add(grads[originalAt]!, fromCopy);
         fromCopy.dispose();
         return replace(grads, [originalAt], sum);
@@ -61,19 +66,20 @@ export function tiedReduction(role: TiedRole, weights: readonly NamedVariable[],
       return async (grads, step) => {
         const link = links.upstream!;
         await link.send(await tensorToFrame(grads[copyAt]!, FrameKind.TiedGradient, step, TOWARD_ORIGINAL));
-        const fromOriginal = checkedTensor(await link.receive(FrameKind.TiedGradient, step, TOWARD_COPY), grads[copyAt]!);
+        const fromOriginal = frameToTensor(await links.frames!.receive('upstream', FrameKind.TiedGradient, step, TOWARD_COPY));
         const sum = tf.add(fromOriginal, grads[copyAt]!);
         fromOriginal.dispose();
         return replace(grads, [copyAt], sum);
       };
     case 'relay':
       return async (grads, step) => {
-        const { upstream, downstream } = links;
+        const { upstream, downstream, frames } = links;
         // Each direction on its own: a relay that waited for both halves before passing either on
-        // would deadlock with its neighbouring relay.
+        // would deadlock with its neighbouring relay. Checked here too: garbage is the sender's
+        // fault, and is stopped at the first stage that gets it.
         await Promise.all([
-          upstream!.receive(FrameKind.TiedGradient, step, TOWARD_COPY).then((frame) => downstream!.send(frame)),
-          downstream!.receive(FrameKind.TiedGradient, step, TOWARD_ORIGINAL).then((frame) => upstream!.send(frame)),
+          frames!.receive('upstream', FrameKind.TiedGradient, step, TOWARD_COPY).then((frame) => downstream!.send(frame)),
+          frames!.receive('downstream', FrameKind.TiedGradient, step, TOWARD_ORIGINAL).then((frame) => upstream!.send(frame)),
         ]);
         return grads;
       };
@@ -85,12 +91,18 @@ export function countsInNorm(weights: readonly NamedVariable[]): boolean[] {
   return weights.map((w) => w.tiedCopy !== true);
 }
 
-/** Bytes of the largest tied-gradient frame payload (for the links' maxPayload), 0 without tied weights. */
-export function tiedGradientBytes(spec: PipelineJobSpec): number {
+/** Shape of a tied-gradient frame, [vocabulary, units], or undefined without tied weights. */
+export function tiedGradientShape(spec: PipelineJobSpec): [number, number] | undefined {
   const layers = jobLayers(spec);
   const embedding = layers.find((layer) => layer.type === 'embedding');
   const tied = layers.some((layer) => layer.type === 'lmHead' && layer.tied);
-  return tied && embedding?.type === 'embedding' ? embedding.vocabSize! * embedding.units * 4 : 0;
+  return tied && embedding?.type === 'embedding' ? [embedding.vocabSize!, embedding.units] : undefined;
+}
+
+/** Bytes of the largest tied-gradient frame payload (for the links' maxPayload), 0 without tied weights. */
+export function tiedGradientBytes(spec: PipelineJobSpec): number {
+  const shape = tiedGradientShape(spec);
+  return shape ? shape[0] * shape[1] * 4 : 0;
 }
 
 function replace(grads: tf.Tensor[], at: number[], sum: tf.Tensor): tf.Tensor[] {
@@ -100,12 +112,4 @@ function replace(grads: tf.Tensor[], at: number[], sum: tf.Tensor): tf.Tensor[] 
     out[i] = sum;
   }
   return out;
-}
-
-/** A received half must have the local half's shape: a different one would broadcast silently. */
-function checkedTensor(frame: Frame, like: tf.Tensor): tf.Tensor {
-  if (frame.shape.join() !== like.shape.join()) {
-    throw new Error(`tied gradient of step ${frame.step} has shape [${frame.shape.join(', ')}], expected [${like.shape.join(', ')}]: the stages disagree about the model`);
-  }
-  return frameToTensor(frame);
 }

@@ -18,6 +18,7 @@ export {
   DEFAULT_HIGH_WATER_MARK_BYTES,
   DEFAULT_MAX_QUEUED_FRAMES,
   LinkClosedError,
+  type FrameScreen,
   type Link,
   type LinkClosedInfo,
   type LinkEvents,

@@ -23,8 +23,9 @@ export interface LinkEvents {
 }
 
 export interface LinkClosedInfo {
-  /** WebSocket close code (1000 normal, 1003 text, 1007 bad frame, 1008 mailbox full, 1009 too big, 1006 dropped). */
+  /** WebSocket close code (1000 normal, 1003 text, 1007 bad frame, 1008 mailbox full or a frame the screen refused, 1009 too big, 1006 dropped). */
   code: number;
+  /** Why; in full when this side decided (the peer is told at most 123 bytes of it). */
   reason: string;
   /** False when this side decided to close (close() or a protocol violation by the peer). */
   byPeer: boolean;
@@ -45,12 +46,21 @@ export interface Link {
    * After the link closed, frames already in the mailbox are still returned; otherwise LinkClosedError.
    */
   receive(kind: number, step: number, microBatch: number, timeoutMs?: number): Promise<Frame>;
+  /**
+   * Checks every frame that arrives from now on, before it is queued, and the frames already
+   * waiting. A check that returns a reason closes the link as a protocol violation (1008, the
+   * reason logged). The stage protocol uses it to refuse frames under keys it will never ask for.
+   */
+  screen(check: FrameScreen): void;
   /** Resolves (never rejects) when the connection has ended for any reason. */
   readonly closed: Promise<LinkClosedInfo>;
   /** Closes with code 1000 and waits until closed (the socket is destroyed if the peer does not answer). */
   close(reason?: string): Promise<void>;
   readonly stats: LinkStats;
 }
+
+/** Returns why a decoded frame is refused, or undefined to let it into the mailbox. */
+export type FrameScreen = (frame: Frame) => string | undefined;
 
 export interface LinkOptions extends LinkEvents {
   /** Shared stage token presented as `Authorization: Bearer <token>`. */

@@ -139,6 +139,24 @@ void test('a peer overflowing the mailbox is disconnected with 1008', async () =
   await pair.server.close();
 });
 
+void test('a screen lets fitting frames into the mailbox and closes with 1008 on the first it refuses, waiting ones included', async () => {
+  const sink = logSink();
+  const pair = await linkPair({ log: sink.log });
+  const longReason = `step 7 is not due: ${'x'.repeat(200)}`;
+  await pair.client.send(activation(1, 0));
+  await pair.client.send(activation(7, 0));
+  await new Promise((resolve) => setTimeout(resolve, 50)); // both wait in the mailbox
+  pair.accepted.screen((frame) => (frame.step === 7 ? longReason : undefined));
+  const info = await pair.accepted.closed;
+  assert.deepEqual(info, { code: CloseCode.PolicyViolation, reason: longReason, byPeer: false }, 'this side keeps the whole reason');
+  const peer = await pair.client.closed;
+  assert.equal(peer.code, CloseCode.PolicyViolation);
+  assert.equal(peer.reason, truncateReason(longReason), 'the peer gets what fits a close frame');
+  assert.equal((await pair.accepted.receive(FrameKind.Activation, 1, 0)).step, 1, 'a frame that passed is still delivered');
+  assert.ok(sink.entries.some((e) => e.message === 'Closed link after a protocol violation' && e.fields?.code === 1008));
+  await pair.server.close();
+});
+
 void test('truncateReason keeps close reasons within 123 bytes', () => {
   assert.equal(truncateReason('short'), 'short');
   assert.equal(Buffer.byteLength(truncateReason('é'.repeat(200))), 122);

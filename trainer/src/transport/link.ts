@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { decodeFrame, encodedFrameBytes, encodeFrameInto, FrameError, type Frame } from './frame.ts';
 import { Mailbox } from './mailbox.ts';
 import { SendBufferPool } from './send-buffers.ts';
-import { LinkClosedError, type Link, type LinkClosedInfo, type LinkStats, type ResolvedLinkOptions } from './link-api.ts';
+import { LinkClosedError, type FrameScreen, type Link, type LinkClosedInfo, type LinkStats, type ResolvedLinkOptions } from './link-api.ts';
 
 /** Close codes (RFC 6455 §7.4.1). */
 export const CloseCode = {
@@ -15,7 +15,7 @@ export const CloseCode = {
   UnsupportedData: 1003, // text message
   Abnormal: 1006, // no close frame (socket dropped); never sent
   InvalidPayload: 1007, // binary message that is not a valid frame
-  PolicyViolation: 1008, // mailbox overflow
+  PolicyViolation: 1008, // mailbox overflow, or a frame the screen refused
   MessageTooBig: 1009,
   TryAgainLater: 1013,
 } as const;
@@ -71,6 +71,8 @@ export class WsLink implements Link {
   private readonly decodeLimits: { maxPayloadBytes: number };
   private drainWaiters: Array<() => void> = [];
   private terminateTimer: NodeJS.Timeout | undefined;
+  /** Judges each decoded frame before it is queued (screen()); none until one is installed. */
+  private check: FrameScreen | undefined;
 
   /** An OPEN socket. */
   private readonly ws: WebSocket;
@@ -130,6 +132,12 @@ export class WsLink implements Link {
 
   receive(kind: number, step: number, microBatch: number, timeoutMs?: number): Promise<Frame> {
     return this.mailbox.take(kind, step, microBatch, timeoutMs);
+  }
+
+  screen(check: FrameScreen): void {
+    this.check = check;
+    if (this.cause || this.closedInfo) return;
+    for (const frame of this.mailbox.waiting()) if (this.refused(frame)) return;
   }
 
   /** @param code close code, default 1000 (the server uses 1001 for peers it never handed out). */
@@ -202,10 +210,19 @@ export class WsLink implements Link {
       this.violation(code, `invalid frame (${reason}): ${(error as Error).message}`);
       return;
     }
+    if (this.refused(frame)) return;
     this.stats.framesReceived++;
     if (!this.mailbox.put(frame)) {
       this.violation(CloseCode.PolicyViolation, `mailbox full: more than ${this.options.maxQueuedFrames} frames waiting`);
     }
+  }
+
+  /** True when the screen refused the frame; the link is then closing with 1008. */
+  private refused(frame: Frame): boolean {
+    const reason = this.check?.(frame);
+    if (reason === undefined) return false;
+    this.violation(CloseCode.PolicyViolation, reason);
+    return true;
   }
 
   private onError(error: Error & { code?: string }): void {
@@ -234,9 +251,9 @@ export class WsLink implements Link {
   }
 
   private closeWith(code: number, reason: string): void {
-    const truncated = truncateReason(reason);
-    this.cause = { code, reason: truncated, byPeer: false };
-    this.ws.close(code, truncated);
+    // The peer gets what fits a close frame; this side keeps the whole reason for its own error.
+    this.cause = { code, reason, byPeer: false };
+    this.ws.close(code, truncateReason(reason));
     // A peer that never answers the close frame must not keep us waiting (or leak the socket).
     this.terminateTimer = setTimeout(() => this.ws.terminate(), CLOSE_TIMEOUT_MS);
     this.terminateTimer.unref();

@@ -40,6 +40,11 @@ export class Mailbox {
     return this.queued;
   }
 
+  /** The frames waiting for a receiver, in arrival order per key. */
+  waiting(): Frame[] {
+    return [...this.frames.values()].flat();
+  }
+
   /** Delivers a frame to a waiting receiver or queues it. Returns false if the bound is exceeded. */
   put(frame: Frame): boolean {
     const key = keyOf(frame.kind, frame.step, frame.microBatch);
