@@ -13,9 +13,11 @@ const CheckpointSource = z
   .strictObject({
     path: sourcePath.describe('path: the other job\'s checkpoint folder (its spec.checkpoint.path), relative to the job file. Required.'),
     step: positiveInt.optional().describe('step: the committed step to start from. Default: the newest committed step that verifies.'),
+    // Optional rather than default(false): a default inside an optional object would make the CRD's
+    // defaults differ from the loader's for jobs without from (crd.test.ts compares them).
     optimizerState: z
       .boolean()
-      .default(false)
+      .optional()
       .describe('optimizerState: also carry over the optimizer\'s slots and scalars (Adam moments, momentum); only when the layers are identical and the optimizer type is the same. Default false: the optimizer starts fresh.'),
   })
   .describe('checkpoint: a committed pipetrain checkpoint of another job, written by any partition. Layers are matched by name (or by position when unnamed) and shape.');
