@@ -49,7 +49,7 @@ export function matchLayers(job: LayerSpec[], source: LayerSpec[], where: string
   const dropped = keyed(source).filter((layer) => hasWeights(layer.spec) && !taken.has(layer.index));
   const notes = [
     ...fresh.map((layer) => `spec.model.layers[${layer.specIndex}] (${describe(layer)}): not in ${where}; starts fresh, seeded as usual`),
-    ...dropped.map((layer) => `${where}: layer ${describe(layer)} is not in spec.model.layers; ignored`),
+    ...dropped.map((layer) => `${where}: ${describe(layer)} is not in spec.model.layers; ignored`),
   ];
   return { sourceOf, fresh: fresh.map((l) => l.index), dropped: dropped.map((l) => l.index), notes };
 }
