@@ -6,6 +6,8 @@
 // placement, metrics port) changes only while the job is suspended, and applies on resume;
 // suspend, deadlines, TTL and the failure policy change at any time.
 
+import { modelSourceRules } from './model-source-checks.ts';
+
 export interface CelRule {
   rule: string;
   message: string;
@@ -212,7 +214,7 @@ export const OPERATOR_ONLY_CHECKS: { check: string; reason: string }[] = [
 
 /** Every rule on the spec node, in the form the CRD schema takes. */
 export function specValidations(): Record<string, string>[] {
-  return toValidations([...consistencyRules, ...modelRules, ...languageModelRules, ...updateRules]);
+  return toValidations([...consistencyRules, ...modelRules, ...languageModelRules, ...modelSourceRules, ...updateRules]);
 }
 
 /** Rules in the form the CRD schema takes (`x-kubernetes-validations`). */

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { languageModelLayers } from './language-model-schema.ts';
 import { layerName, positiveInt, trainable, useBias } from './layer-fields.ts';
+import { ModelSourceSchema } from './model-source-schema.ts';
 
 export const ActivationSchema = z
   .enum(['linear', 'relu', 'sigmoid', 'tanh', 'softmax'])
@@ -128,7 +129,8 @@ export const ModelSchema = z
       .array(LayerSchema)
       .min(1)
       .max(MAX_LAYERS)
-      .describe(`layers: the ordered layers of the model; stages hold contiguous slices of this list. Required, 1 to ${MAX_LAYERS}.`),
+      .describe(`layers: the ordered layers of the model; stages hold contiguous slices of this list. Required, 1 to ${MAX_LAYERS}. In a job file read by the pipetrain CLI, "fromModel" takes the layers (and, when not given, inputShape) of spec.model.from.tfjsLayers; the API server needs them written out.`),
     loss: LossSchema,
+    from: ModelSourceSchema.optional(),
   })
   .describe('model: the network to train and its loss.');

@@ -7,6 +7,7 @@ const MAX_EVALUATION_MICRO_BATCHES = 512;
 import { problemAt, type LocatedProblem } from './problems.ts';
 import { checkFreezing } from './freeze-checks.ts';
 import { checkModel } from './model-checks.ts';
+import { checkModelSourceFields } from './model-source-checks.ts';
 import type { PipelineJob } from './schema.ts';
 
 // Batch normalization is rejected by name (not as an unknown type) because users expect it to work.
@@ -14,7 +15,7 @@ export const BATCH_NORMALIZATION_MESSAGE =
   'batchNormalization is not supported: it is not exact under micro-batching (statistics computed per micro-batch differ from full-batch statistics, so the pipeline would not compute what single-process training computes); use layerNormalization instead';
 
 export function checkSemantics(job: PipelineJob): LocatedProblem[] {
-  return [...checkPipeline(job), ...checkData(job), ...checkTraining(job), ...checkCheckpoint(job), ...checkModel(job), ...checkFreezing(job)];
+  return [...checkPipeline(job), ...checkData(job), ...checkTraining(job), ...checkCheckpoint(job), ...checkModel(job), ...checkFreezing(job), ...checkModelSourceFields(job)];
 }
 
 function checkPipeline(job: PipelineJob): LocatedProblem[] {

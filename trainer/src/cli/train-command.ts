@@ -7,6 +7,7 @@ import { createSupervisorMetrics } from '../runner/supervisor-metrics.ts';
 import type { RunSummary } from '../runner/local-runner.ts';
 import { createProgressReporter, formatDuration, type LogFormat } from '../runner/progress-output.ts';
 import { formatProblems, loadPipelineJobFile } from '../api/load.ts';
+import { modelSourceHooks } from '../import/check-source.ts';
 import { checkBackendAvailable } from '../tf/backend-availability.ts';
 
 interface TrainOptions {
@@ -49,7 +50,7 @@ Exit status: 0 when training succeeded, 1 when the job file is invalid or traini
 }
 
 async function train(file: string, options: TrainOptions): Promise<number> {
-  const loaded = await loadPipelineJobFile(file, options.set);
+  const loaded = await loadPipelineJobFile(file, options.set, modelSourceHooks(file));
   const backend = loaded.ok ? checkBackendAvailable(loaded.job.spec.training.backend) : { problems: [], warnings: [] };
   const problems = loaded.ok ? backend.problems : loaded.problems;
   if (problems.length > 0) {

@@ -2,6 +2,7 @@
 // or a one-line summary of a valid one (exit status 0).
 import type { Command } from 'commander';
 import { formatProblems, loadPipelineJobFile } from '../api/load.ts';
+import { modelSourceHooks } from '../import/check-source.ts';
 import { summarizeJob } from '../api/summary.ts';
 import { checkBackendAvailable } from '../tf/backend-availability.ts';
 
@@ -16,7 +17,7 @@ export function registerValidate(program: Command): void {
 }
 
 async function validate(file: string, overrides: string[]): Promise<void> {
-  const result = await loadPipelineJobFile(file, overrides);
+  const result = await loadPipelineJobFile(file, overrides, modelSourceHooks(file, (_level, message) => console.error(`${file}: note: ${message}`)));
   // The file may be fine and still name a backend this machine does not have.
   const backend = result.ok ? checkBackendAvailable(result.job.spec.training.backend) : { problems: [], warnings: [] };
   for (const warning of backend.warnings) console.error(`${file}: warning: ${warning}`);

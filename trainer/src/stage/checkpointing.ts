@@ -12,6 +12,7 @@ import type { TokenizerSpec } from '../data/tokenizer.ts';
 import type { SftData } from '../data/sft-data.ts';
 import type { TokenMeta } from '../data/token-shards.ts';
 import type { StageSession } from '../train/stage-session.ts';
+import type { WeightSourceIdentity } from '../import/weight-source.ts';
 
 export interface StageCheckpointing {
   /** Loads the newest committed checkpoint into the session; returns the steps it had completed (0: none). */
@@ -34,6 +35,8 @@ export interface CheckpointingOptions {
   model?: ModelDescription;
   /** A tokens dataset's tokenizer and shard hashes (sft: its file's hash): part of the run's identity (runSpecHash). */
   tokenData?: TokenDataIdentity;
+  /** spec.model.from's kind and checksum: a run started from other weights is another run (runSpecHash). */
+  source?: WeightSourceIdentity;
   onWritten?(result: WriteResult): void;
 }
 
@@ -62,13 +65,15 @@ export function tokenDataIdentity(meta: TokenMeta): TokenDataIdentity {
  * job with other data or another learning rate resumed from a checkpoint of another job and ended
  * with weights no uninterrupted run gives (the checkpoint fuzzer's swap between jobs). A tokens
  * folder keeps its path when it is prepared again from other text: its shards' hashes tell those
- * runs apart. Jobs without token data hash as before.
+ * runs apart. Jobs without token data hash as before. spec.model.from's path is part of the model;
+ * the source's checksum (a commit record's, a model.json's and its weight files') is added, since
+ * a folder keeps its path when its content changes.
  */
-export function runSpecHash(job: PipelineJob, tokenData?: TokenDataIdentity): string {
+export function runSpecHash(job: PipelineJob, tokenData?: TokenDataIdentity, source?: WeightSourceIdentity): string {
   const { model, data, training, pipeline } = job.spec;
   const { backend: _backend, logEverySteps: _logEverySteps, evalEverySteps: _evalEverySteps, evalSamples: _evalSamples, ...trajectory } = training;
   const dataset = data.dataset.type === 'tokens' ? { ...data.dataset, prepare: undefined } : data.dataset;
-  const run = { model, data: { ...data, dataset }, training: trajectory, microBatches: pipeline.microBatches, ...(tokenData ? { tokenData } : {}) };
+  const run = { model, data: { ...data, dataset }, training: trajectory, microBatches: pipeline.microBatches, ...(tokenData ? { tokenData } : {}), ...(source ? { source } : {}) };
   return createHash('sha256').update(JSON.stringify(run)).digest('hex');
 }
 
@@ -76,7 +81,7 @@ export function createStageCheckpointing(options: CheckpointingOptions): StageCh
   const { dir, job, session, log } = options;
   const everySteps = job.spec.checkpoint?.everySteps ?? Number.POSITIVE_INFINITY;
   const writer = new CheckpointWriter(dir, { log, autoCommit: true, keep: job.spec.checkpoint?.keep });
-  const specHash = runSpecHash(job, options.tokenData);
+  const specHash = runSpecHash(job, options.tokenData, options.source);
   let lastSaved = 0;
   // Writes run in order (the writer queues them), so waiting for the last one waits for all.
   let lastWrite: Promise<void> = Promise.resolve();

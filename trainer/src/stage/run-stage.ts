@@ -15,6 +15,9 @@ import { PeerFrameError } from '../train/expected-frames.ts';
 import { createStageSession, maxBoundaryBytes, trainStage, type StageSession } from '../train/stage-session.ts';
 import { connectLink, LinkClosedError, listenLink, type Link, type LinkServer } from '../transport/index.ts';
 import { describeModel } from '../checkpoint/model-description.ts';
+import { openWeightSource } from '../import/open-source.ts';
+import { startFromSource } from '../import/start-from-source.ts';
+import { sourceIdentity, type WeightSource } from '../import/weight-source.ts';
 import { createStageCheckpointing, sftDataIdentity, tokenDataIdentity, type StageCheckpointing, type TokenDataIdentity } from './checkpointing.ts';
 import { watchCommits, type CommitWatch } from './committed-checkpoint.ts';
 import { readStepsDone, recomputedSteps, recordStepsDone } from './steps-done.ts';
@@ -146,18 +149,32 @@ async function resume(stage: BootedStage, { upstream, downstream }: Neighbours):
   const { partition } = config;
   const job = { ...config.job, spec: stage.spec };
   const session = createStageSession({ spec: stage.spec, stage: config.stage, partition, data: stage.data, upstream, downstream, receiveTimeoutMs: config.receiveTimeoutMs });
+  // Opened before the resume: its checksum is part of the run's identity, which the resume checks.
+  const source = stage.spec.model.from ? await openWeightSource(stage.spec.model.from, config.baseDir, log.link) : undefined;
   const checkpointDir = checkpointDirOf(config);
   const checkpoints = checkpointDir
     ? createStageCheckpointing({
       dir: checkpointDir, job, stage: config.stage, partition, session, backend: stage.backend, log: log.link, onWritten: stage.onCheckpointWritten,
       model: describeModel(job, dataTokenizer(stage.data)),
       tokenData: dataIdentity(stage.data),
+      source: source ? sourceIdentity(source) : undefined,
     })
     : undefined;
   const startStep = (await checkpoints?.resume()) ?? 0;
+  // A resume from the job's own checkpoint wins over spec.model.from.
+  if (source && startStep === 0) await startFrom(stage, session, source);
   await agreeOnResumeStep(startStep, { upstream, downstream, frames: session.runtime.frames }, LINK_TIMEOUT_MS);
   if (checkpointDir) await noteResume(stage, checkpointDir, startStep, session.plan.totalSteps);
   return { session, checkpoints, startStep, checkpointDir };
+}
+
+/** The stage's weights from spec.model.from; stage 0 logs which layers start fresh or are ignored. */
+async function startFrom(stage: BootedStage, session: StageSession, source: WeightSource): Promise<void> {
+  const { model, optimizer } = session.runtime;
+  const plan = await startFromSource({ spec: stage.spec, weights: model.weights, optimizer }, source);
+  if (stage.config.stage !== 0) return;
+  for (const note of plan.notes) stage.log.info(note);
+  stage.log.info('Started from spec.model.from', { kind: source.kind, source: source.where, sha256: source.checksum, freshLayers: plan.fresh.length, ignoredLayers: plan.dropped.length });
 }
 
 /** Every remaining step; each finished step is measured, reported, and may start a checkpoint. */

@@ -7,6 +7,8 @@ import type { TrainingData } from '../data/load.ts';
 import type { PipelineJobSpec } from '../api/schema.ts';
 import { connectLink, listenLink, type Link } from '../transport/index.ts';
 import type { WeightBytes } from './digest.ts';
+import { startFromSource } from '../import/start-from-source.ts';
+import type { WeightSource } from '../import/weight-source.ts';
 import { createStageSession, maxBoundaryBytes, trainStage } from './stage-session.ts';
 
 export interface InProcessResult {
@@ -20,8 +22,8 @@ export interface InProcessResult {
   receivedFrames: Array<Map<number, number>>;
 }
 
-/** `spec` must have the data's vocabulary filled in (loadTrainingData returns such a spec). */
-export async function trainPipelineInProcess(spec: PipelineJobSpec, data: TrainingData, partition: number[], steps?: number): Promise<InProcessResult> {
+/** `spec` must have the data's vocabulary filled in (loadTrainingData returns such a spec); `source`: spec.model.from, opened. */
+export async function trainPipelineInProcess(spec: PipelineJobSpec, data: TrainingData, partition: number[], steps?: number, source?: WeightSource): Promise<InProcessResult> {
   const links = await connectChain(partition.length, { token: randomBytes(16).toString('hex'), maxPayloadBytes: maxBoundaryBytes(spec, partition) });
   const receivedFrames = partition.map(() => new Map<number, number>());
   const sessions = partition.map((_, stage) => {
@@ -35,6 +37,7 @@ export async function trainPipelineInProcess(spec: PipelineJobSpec, data: Traini
     if (result.valLoss !== undefined) valLosses.set(result.step, result.valLoss);
   };
   try {
+    if (source) for (const { runtime } of sessions) await startFromSource({ spec, weights: runtime.model.weights, optimizer: runtime.optimizer }, source);
     await Promise.all(
       sessions.map((session, stage) => trainStage(session, (result) => stage === partition.length - 1 && onLastStage(result), 0, steps ?? session.plan.totalSteps)),
     );
