@@ -45,6 +45,8 @@ export const Reasons = {
   PartitionFallback: 'PartitionFallback',
   TTLExpired: 'TTLExpired',
   CreateFailed: 'CreateFailed',
+  PreparingData: 'PreparingData',
+  DataPreparationFailed: 'DataPreparationFailed',
 } as const;
 
 /** Every reason a gang restart is counted under, by both runners (failure-policy.ts ranks them; metrics start them at 0). */
@@ -53,6 +55,12 @@ export { RESTART_REASONS };
 /** Key of the token in the job's Secret. */
 export const TOKEN_KEY = 'token';
 export const CONTAINER_NAME = 'stage';
+/** The container of the data preparation pod. */
+export const PREPARE_CONTAINER_NAME = 'prepare';
+/** `pipetrain stage` flag that only prepares spec.data.dataset (appended to the stage command). */
+export const PREPARE_DATA_FLAG = '--prepare-data';
+/** app.kubernetes.io/component of a job's pods: its stages and the one that prepares its data. */
+export const Components = { stage: 'stage', prepare: 'prepare' } as const;
 /** Node label used to steer a new attempt away from the node that just failed. */
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 /** Namespace of node heartbeat Leases. */

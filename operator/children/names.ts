@@ -5,6 +5,8 @@ export const serviceName = (job: string): string => job;
 export const podName = (job: string, stage: number): string => `${job}-stage-${stage}`;
 /** The pod's hostname; with subdomain = the headless Service it gets a stable DNS name. */
 export const stageHostname = (job: string, stage: number): string => `${job}-stage-${stage}`;
+/** The one pod that prepares spec.data.dataset before the stage pods start (data-preparation.ts). */
+export const preparePodName = (job: string): string => `${job}-prepare`;
 export const claimName = (job: string): string => `${job}-checkpoints`;
 
 /** The DNS name of a stage pod through the job's headless Service. */

@@ -3,10 +3,10 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { PipelineJob } from '../../trainer/src/api/schema.ts';
 import { CONFIG_ENV, TOKEN_ENV, type StageConfig } from '../../trainer/src/contract/index.ts';
-import { CONTAINER_NAME, HOSTNAME_LABEL, Labels, TOKEN_KEY } from '../constants.ts';
+import { Components, CONTAINER_NAME, HOSTNAME_LABEL, Labels, PREPARE_CONTAINER_NAME, PREPARE_DATA_FLAG, TOKEN_KEY } from '../constants.ts';
 import { LINK_PORT, STAGE_UID, tensorflowEnvEntries } from '../../trainer/src/contract/index.ts';
 import { childLabels } from './labels.ts';
-import { claimName, podName, secretName, serviceName, stageHost, stageHostname } from './names.ts';
+import { claimName, podName, preparePodName, secretName, serviceName, stageHost, stageHostname } from './names.ts';
 
 /** A finished stage keeps serving /status this long at most, until the operator (polling every 2 s) has read it, ms. */
 const FINAL_STATUS_WAIT_MS = 10_000;
@@ -93,7 +93,7 @@ export function buildStagePod(input: StagePodInput): k8s.V1Pod {
     metadata: {
       name: podName(name, stage),
       namespace,
-      labels: { ...childLabels(name, 'stage'), [Labels.stage]: String(stage), [Labels.attempt]: String(attempt) },
+      labels: { ...childLabels(name, Components.stage), [Labels.stage]: String(stage), [Labels.attempt]: String(attempt) },
       ownerReferences: [input.owner],
     },
     spec: {
@@ -118,6 +118,35 @@ export function buildStagePod(input: StagePodInput): k8s.V1Pod {
       containers: [container],
       volumes,
     },
+  };
+}
+
+/**
+ * The pod that prepares spec.data.dataset once, before any stage pod starts: stage 0's pod (same
+ * image, configuration, claim, resources, nodes and restricted security context) running the stage
+ * command with PREPARE_DATA_FLAG. It needs no token, no ports, no probe and no stable hostname.
+ */
+export function buildPreparePod(input: Omit<StagePodInput, 'stage' | 'attempt'>): k8s.V1Pod {
+  const pod = buildStagePod({ ...input, stage: 0, attempt: 0 });
+  const name = input.job.metadata.name;
+  const spec = pod.spec!;
+  const [stage] = spec.containers;
+  const container: k8s.V1Container = {
+    name: PREPARE_CONTAINER_NAME,
+    image: stage!.image,
+    command: [...input.command, PREPARE_DATA_FLAG],
+    env: stage!.env?.filter((e) => e.name === CONFIG_ENV),
+    resources: stage!.resources,
+    securityContext: stage!.securityContext,
+    volumeMounts: stage!.volumeMounts,
+    // Its log's last lines (prepare's reason) become the termination message the status shows.
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+  const { hostname: _hostname, subdomain: _subdomain, ...rest } = spec;
+  return {
+    ...pod,
+    metadata: { name: preparePodName(name), namespace: input.namespace, labels: childLabels(name, Components.prepare), ownerReferences: [input.owner] },
+    spec: { ...rest, terminationGracePeriodSeconds: 30, containers: [container] },
   };
 }
 

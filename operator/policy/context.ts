@@ -2,7 +2,7 @@
 // attempt, the environment (clock, child actions, node health, stage progress) and the draft.
 import type * as k8s from '@kubernetes/client-node';
 import type { PipelineJob } from '../../trainer/src/api/schema.ts';
-import { DEFAULT_NODE_FAILURE_SECONDS, Labels } from '../constants.ts';
+import { Components, DEFAULT_NODE_FAILURE_SECONDS, Labels } from '../constants.ts';
 import type { ChildActions, Draft } from './draft.ts';
 import { ownerReference, type PipelineJobObject } from './job.ts';
 import { judgeNode, leaseReference, needsForceDelete, type NodeLookup, type NodeVerdict } from './node-health.ts';
@@ -31,6 +31,8 @@ export interface JobContext {
   current: (k8s.V1Pod | undefined)[];
   /** Pods of earlier attempts, still to be removed before the next attempt starts. */
   stale: k8s.V1Pod[];
+  /** The pod that prepares spec.data.dataset before the stages start, once made (data-preparation.ts). */
+  preparePod?: k8s.V1Pod;
   env: ReconcileEnv;
   draft: Draft;
   verdict(node: string): NodeVerdict;
@@ -50,7 +52,10 @@ export function buildContext(
   draft: Draft,
 ): JobContext {
   // Only pods this job controls (a same-named job deleted and re-created has a new uid).
-  const owned = pods.filter((p) => p.metadata?.ownerReferences?.some((o) => o.uid === object.metadata.uid && o.controller));
+  const all = pods.filter((p) => p.metadata?.ownerReferences?.some((o) => o.uid === object.metadata.uid && o.controller));
+  const isPreparePod = (p: k8s.V1Pod) => p.metadata?.labels?.[Labels.component] === Components.prepare;
+  const preparePod = all.find(isPreparePod);
+  const owned = all.filter((p) => !isPreparePod(p));
   const attempt = Math.max(object.status?.restarts ?? 0, ...owned.map(attemptOf));
   const current: (k8s.V1Pod | undefined)[] = partition.map(() => undefined);
   const stale: k8s.V1Pod[] = [];
@@ -78,6 +83,7 @@ export function buildContext(
     attempt,
     current,
     stale,
+    preparePod,
     env,
     draft,
     verdict,

@@ -5,7 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { isPermanentExit, restartDelaySeconds, StageExit } from '../../trainer/src/contract/index.ts';
 import { Reasons, type RESTART_REASONS } from '../constants.ts';
 import type { NodeVerdict } from './node-health.ts';
-import { containerStatus, exitCodeOf, finishedAt, hasStarted, podState } from './pod-state.ts';
+import { containerStatus, exitCodeOf, finishedAt, hasStarted, podState, type PodState } from './pod-state.ts';
 
 export interface Failure {
   stage?: number;
@@ -89,6 +89,31 @@ function podFailure(pod: k8s.V1Pod | undefined, stage: number, anyStarted: boole
 function terminationText(pod: k8s.V1Pod): string {
   const message = containerStatus(pod)?.state?.terminated?.message?.trim();
   return message ? `: ${message.split('\n').slice(-3).join(' | ').slice(0, 300)}` : '';
+}
+
+/**
+ * How long neighbours' "peer lost" exits wait for the real cause to show, from the first of them
+ * (ms). A killed stage and the neighbours that lost it end within milliseconds, but their kubelets
+ * report on their own schedules, so the symptom can reach the operator first; 3 s covers the
+ * kubelets' 1 s status relist with margin and delays a restart no more than that.
+ */
+export const PEER_LOST_GRACE_MS = 3_000;
+
+/** Pod states of a stage whose own end may still be on its way. */
+const NOT_ENDED = new Set<PodState>(['Pending', 'Running', 'Ready']);
+
+/**
+ * Time to wait (ms) before acting on `failure`, 0 to act now. Only when the most telling failure is
+ * a neighbour's PeerLost (so every failure is one) and another stage pod has not ended yet: that pod
+ * is probably the lost peer, whose failure is on its way. Measured from the first PeerLost exit as
+ * its kubelet dated it (whole seconds), never from later than `now`, so a node clock ahead of the
+ * operator's cannot stretch the wait by more than its skew. Pure: pods and the time in.
+ */
+export function peerLostGraceLeft(failure: Failure, pods: readonly (k8s.V1Pod | undefined)[], now: number): number {
+  if (failure.reason !== Reasons.PeerLost || failure.failedAt === undefined) return 0;
+  if (!pods.some((pod) => NOT_ENDED.has(podState(pod)))) return 0;
+  const since = Math.min(failure.failedAt, now);
+  return Math.max(0, since + PEER_LOST_GRACE_MS - now);
 }
 
 /** Back-off before the n-th restart (n >= 1), the curve of trainer/src/contract/restart-policy.ts. */

@@ -53,7 +53,25 @@ export function validateJob(object: PipelineJobObject): ValidatedJob {
   if ((spec.checkpoint?.persistentVolumeClaim || spec.checkpoint?.volumeClaimTemplate) && !spec.checkpoint.path.startsWith('/')) {
     return { ok: false, message: `spec.checkpoint.path must be an absolute path (where the claim is mounted), got ${JSON.stringify(spec.checkpoint.path)}` };
   }
+  const prepareProblem = preparedDataProblem(spec);
+  if (prepareProblem) return { ok: false, message: prepareProblem };
   return { ok: true, job, partition, notes };
+}
+
+/**
+ * The operator prepares spec.data.dataset in a pod of its own (data-preparation.ts): what it writes
+ * reaches the stage pods only on the job's claim, so the folder must lie on it.
+ */
+function preparedDataProblem(spec: PipelineJob['spec']): string | undefined {
+  const dataset = spec.data.dataset;
+  if (dataset.type !== 'tokens' || !dataset.prepare) return undefined;
+  const checkpoint = spec.checkpoint;
+  const onClaim = checkpoint?.persistentVolumeClaim || checkpoint?.volumeClaimTemplate;
+  const mount = checkpoint?.path.replace(/\/+$/, '');
+  if (!onClaim || !mount || !dataset.path.startsWith(`${mount}/`)) {
+    return `spec.data.dataset.prepare: on Kubernetes the prepared folder must be on the job's claim, so spec.data.dataset.path (${JSON.stringify(dataset.path)}) must lie under spec.checkpoint.path${checkpoint ? ` (${JSON.stringify(checkpoint.path)})` : ''} with spec.checkpoint.persistentVolumeClaim or volumeClaimTemplate, e.g. ${mount ?? '/checkpoints'}/data/tokens`;
+  }
+  return undefined;
 }
 
 /** The owner reference every child carries, so garbage collection deletes it with the job. */

@@ -13,7 +13,7 @@ export async function handleFinished(ctx: JobContext): Promise<boolean> {
   const succeeded = isTrue(status.conditions, Conditions.Succeeded);
   if (!succeeded && !isTrue(status.conditions, Conditions.Failed)) return false;
   // After success nothing is left to debug; after failure, ended pods stay for their logs.
-  const pods = [...ctx.current, ...ctx.stale].filter((p) => p && (succeeded || !['Failed', 'Succeeded'].includes(podState(p))));
+  const pods = [...ctx.current, ...ctx.stale, ctx.preparePod].filter((p) => p && (succeeded || !['Failed', 'Succeeded'].includes(podState(p))));
   await deletePods(ctx, pods);
   if (!succeeded) observeEndedStages(ctx);
   const ttl = ctx.job.spec.ttlSecondsAfterFinished;
@@ -85,7 +85,7 @@ export async function fail(ctx: JobContext, reason: string, message: string): Pr
   draft.condition({ type: Conditions.Running, status: 'False', reason, message: 'The job failed' });
   draft.condition({ type: Conditions.Restarting, status: 'False', reason, message: 'The job failed' });
   draft.event('Warning', reason, message);
-  await deletePods(ctx, [...ctx.current, ...ctx.stale].filter((p) => p && !['Failed', 'Succeeded'].includes(podState(p))));
+  await deletePods(ctx, [...ctx.current, ...ctx.stale, ctx.preparePod].filter((p) => p && !['Failed', 'Succeeded'].includes(podState(p))));
   observeEndedStages(ctx);
 }
 
@@ -114,7 +114,9 @@ export async function handleSuspend(ctx: JobContext): Promise<boolean> {
     }
     return false;
   }
-  await deletePods(ctx, [...ctx.current, ...ctx.stale]);
+  // A preparation under way stops too (it starts again on resume; a finished one is kept).
+  const preparing = ctx.preparePod && podState(ctx.preparePod) !== 'Succeeded' ? [ctx.preparePod] : [];
+  await deletePods(ctx, [...ctx.current, ...ctx.stale, ...preparing]);
   if (!wasSuspended) {
     draft.condition({ type: Conditions.Suspended, status: 'True', reason: Reasons.Suspended, message: 'spec.suspend is true: stage pods deleted, checkpoints kept' });
     draft.condition({ type: Conditions.Running, status: 'False', reason: Reasons.Suspended, message: 'The job is suspended' });

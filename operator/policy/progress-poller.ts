@@ -4,7 +4,7 @@
 // its status is written (the reconcile reads the latest progress from here).
 import type * as k8s from '@kubernetes/client-node';
 import { request } from 'node:http';
-import { Labels } from '../constants.ts';
+import { Components, Labels } from '../constants.ts';
 import { attemptOf } from './context.ts';
 import { jobKey } from '../children/names.ts';
 import { mergeReports, type Progress, type StageReport } from './stage-reports.ts';
@@ -54,7 +54,8 @@ export class ProgressPoller {
       const jobs = new Map<string, k8s.V1Pod[]>();
       for (const pod of this.options.pods()) {
         const name = pod.metadata?.labels?.[Labels.job];
-        if (!name || pod.status?.phase !== 'Running' || !pod.status.podIP || pod.metadata?.deletionTimestamp) continue;
+        // Stage pods only: the data preparation pod serves no /status.
+        if (!name || pod.metadata?.labels?.[Labels.component] === Components.prepare || pod.status?.phase !== 'Running' || !pod.status.podIP || pod.metadata?.deletionTimestamp) continue;
         const key = jobKey(pod.metadata?.namespace ?? '', name);
         jobs.set(key, [...(jobs.get(key) ?? []), pod]);
       }

@@ -7,6 +7,7 @@ import { Conditions, Reasons } from '../constants.ts';
 import { getCondition, isTrue, phaseOf } from './conditions.ts';
 import { buildContext, type ReconcileEnv } from './context.ts';
 import { createMissingPods, ensureChildren } from './create.ts';
+import { handleDataPreparation } from './data-preparation.ts';
 import { Draft } from './draft.ts';
 import { validateJob, type PipelineJobObject } from './job.ts';
 import { handleDeadline, handleFinished, handleSucceeded, handleSuspend } from './lifecycle.ts';
@@ -54,9 +55,11 @@ export async function reconcileJob(object: PipelineJobObject, pods: readonly k8s
   }
   // 10. Token Secret, headless Service, checkpoint claim.
   await ensureChildren(ctx);
-  // 11. Create the missing stage pods of this attempt, all together.
+  // 11. A dataset to prepare first? Prepare it once, on the job's claim; the stages wait for it.
+  if (await handleDataPreparation(ctx)) return finish(draft);
+  // 12. Create the missing stage pods of this attempt, all together.
   await createMissingPods(ctx);
-  // 12. Running? Recovered from a restart?
+  // 13. Running? Recovered from a restart?
   updateRunning(ctx);
   // Node leases age without any event: re-check when one would expire.
   for (const pod of ctx.current) {

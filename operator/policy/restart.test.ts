@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { reconcileJob } from './reconcile.ts';
 import { createOperatorMetrics } from '../metrics.ts';
-import { jobObject, nodeLease, stagePod, testEnv } from '../../test/support/operator-builders.ts';
+import { PEER_LOST_GRACE_MS } from './failure-policy.ts';
+import { NOW, jobObject, nodeLease, stagePod, testEnv } from '../../test/support/operator-builders.ts';
 
 test('a restart blamed on PeerLost whose stale pod sits on a node that then dies: the node is avoided and named in lastFailure', async () => {
   // The node of stage 1 died: its process is gone, so the neighbours exited 3 before its Lease expired.
-  const fresh = testEnv({ leases: [0, 1, 2].map((i) => nodeLease(`node-${i}`, 1000)) });
+  // Seen after the grace in which PeerLost waits for the real cause (the exits are 1 s old at NOW).
+  const fresh = testEnv({ now: NOW + PEER_LOST_GRACE_MS, leases: [0, 1, 2].map((i) => nodeLease(`node-${i}`, 1000)) });
   const job = jobObject((s) => (s.failurePolicy = { nodeFailureSeconds: 5 }));
   const failed = await reconcileJob(job, [stagePod(0, { exit: 3 }), stagePod(1, 'Ready'), stagePod(2, { exit: 3 })], fresh);
   assert.equal(failed.status.lastFailure?.reason, 'PeerLost');
@@ -43,7 +45,7 @@ test('a stale pod on a healthy node changes nothing', async () => {
 });
 
 test('a stale pod whose end its node reported does not get that node blamed, even when the node looks late too', async () => {
-  const env = testEnv({ leases: [0, 1, 2].map((i) => nodeLease(`node-${i}`, 1000)) });
+  const env = testEnv({ now: NOW + PEER_LOST_GRACE_MS, leases: [0, 1, 2].map((i) => nodeLease(`node-${i}`, 1000)) });
   const failed = await reconcileJob(jobObject((s) => (s.failurePolicy = { nodeFailureSeconds: 5 })), [stagePod(0, { exit: 3 }), stagePod(1, 'Ready'), stagePod(2, { exit: 3 })], env);
   assert.equal(failed.status.lastFailure?.reason, 'PeerLost');
   // node-0 reported stage 0's exit, then fell behind even longer than node-1 (stage 1, never reported).

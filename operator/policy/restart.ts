@@ -5,7 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { maxRestartsOf } from '../../trainer/src/contract/index.ts';
 import { Conditions, Labels, Reasons } from '../constants.ts';
 import { deletePods, type JobContext } from './context.ts';
-import { detectFailure, restartDelayMs } from './failure-policy.ts';
+import { detectFailure, peerLostGraceLeft, restartDelayMs } from './failure-policy.ts';
 import { fail } from './lifecycle.ts';
 import type { NodeProblem, NodeVerdict } from './node-health.ts';
 import { exitCodeOf } from './pod-state.ts';
@@ -81,6 +81,12 @@ export async function handleFailure(ctx: JobContext): Promise<boolean> {
   const failure = detectFailure(ctx.current, ctx.verdict);
   if (!failure) return false;
   const { draft } = ctx;
+  // Only neighbours' "peer lost" so far: give the lost stage's own failure a moment to arrive.
+  const graceLeft = peerLostGraceLeft(failure, ctx.current, ctx.env.now);
+  if (graceLeft > 0) {
+    draft.requeue(graceLeft);
+    return true;
+  }
   if (failure.permanent) {
     await fail(ctx, Reasons.InvalidJob, `${failure.message}; not retried`);
     return true;

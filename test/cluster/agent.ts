@@ -26,7 +26,7 @@ import { PodInputs } from './agent/pod-inputs.ts';
 import { createPodNetwork, removeNetwork, removePodNetwork, setPodLink, setupBridge, startApiProxy } from './agent/pod-network.ts';
 import { type ProbeHost, watchLiveness, watchReadiness } from './agent/probes.ts';
 import { REPO_ROOT, log, nowTime, type NodeRuntime, type PodRun } from './agent/types.ts';
-import { allocateGpus, later, newPodRun, signalRun, terminatedState } from './agent/pod-run.ts';
+import { allocateGpus, fallbackTerminationMessage, later, newPodRun, signalRun, terminatedState } from './agent/pod-run.ts';
 import { StatusWriter } from './agent/status-writer.ts';
 import { provisionerFor } from './agent/volume-provisioner.ts';
 
@@ -271,6 +271,8 @@ export class NodeAgent {
     run.proc = undefined;
     run.state = terminatedState(child.pid, code, signal, run.state.running?.startedAt);
     const exitCode = run.state.terminated?.exitCode ?? 0;
+    const message = fallbackTerminationMessage(run.pod.spec?.containers[0], exitCode, join(run.dir, 'log'));
+    if (message && run.state.terminated) run.state.terminated.message = message;
     run.ready = false;
     log(`pod ${run.key}: pid ${child.pid} exited with ${exitCode}${signal ? ` (${signal})` : ''}`);
     if (run.node.stopped) return; // a dead node reports nothing

@@ -1,6 +1,7 @@
 // One pod's run on a node: how it starts out, the GPUs it takes, its timers and signals, and the
 // container state a kubelet reports when its process exits.
 import type * as k8s from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import { type ClusterState, hostVethName, netnsName, podDir } from '../state.ts';
 import { NODE_CAPACITY, nowTime, type NodeRuntime, type PodRun } from './types.ts';
 
@@ -85,4 +86,26 @@ export function terminatedState(pid: number | undefined, code: number | null, si
       containerID: `process://${pid}`,
     },
   };
+}
+
+/** The kubelet's limits for a termination message taken from the log: 80 lines, 2 KiB. */
+const FALLBACK_LOG_LINES = 80;
+const FALLBACK_LOG_BYTES = 2048;
+
+/**
+ * `terminationMessagePolicy: FallbackToLogsOnError`, as a kubelet applies it: a container that
+ * failed without a termination message file gets the tail of its log as the message.
+ */
+export function fallbackTerminationMessage(container: k8s.V1Container | undefined, exitCode: number, logPath: string): string | undefined {
+  if (exitCode === 0 || container?.terminationMessagePolicy !== 'FallbackToLogsOnError') return undefined;
+  let text: string;
+  try {
+    text = readFileSync(logPath, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text.replace(/\n$/, '').split('\n').slice(-FALLBACK_LOG_LINES).join('\n');
+  const bytes = Buffer.from(lines);
+  const tail = bytes.length > FALLBACK_LOG_BYTES ? bytes.subarray(bytes.length - FALLBACK_LOG_BYTES).toString('utf8') : lines;
+  return tail || undefined;
 }

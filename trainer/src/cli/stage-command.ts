@@ -13,7 +13,12 @@ Configuration comes from the environment:
 
 Exit status: ${StageExit.Succeeded} succeeded, ${StageExit.Failed} failed (retry may help), ${StageExit.InvalidJob} invalid job (do not retry),
 ${StageExit.PeerLost} a neighbour stage was lost, ${StageExit.Terminated} terminated by a signal.`)
-    .action(async () => {
+    .option('--prepare-data', 'only prepare spec.data.dataset from its prepare settings (a no-op when up to date), then exit: what the operator runs once before the stage pods start')
+    .action(async (options: { prepareData?: boolean }) => {
+      if (options.prepareData) {
+        const { prepareJobData } = await import('../stage/prepare-job-data.ts');
+        process.exit(await prepareJobData());
+      }
       const { runStageProcess } = await import('../stage/run-stage.ts');
       runStageProcess();
     });
