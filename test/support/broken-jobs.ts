@@ -68,7 +68,6 @@ export const broken: BrokenJob[] = [
     yaml: jobYaml({ 'spec.model.from': { checkpoint: { path: '/ckpt' } }, 'spec.checkpoint': { path: '/ckpt' } }),
     expect: 'spec.model.from.checkpoint.path: is this job\'s own spec.checkpoint.path (/ckpt)',
   },
-  { name: 'a Hugging Face source', yaml: jobYaml({ 'spec.model.from': { huggingface: '/gpt2' } }), expect: 'spec.model.from.huggingface: reading a Hugging Face GPT-2 folder is not yet supported' },
   { name: 'both steps and epochs', yaml: jobYaml({ 'spec.training.epochs': 3 }), expect: 'spec.training: give either steps (100) or epochs (3), not both' },
   { name: 'batch not divisible into micro-batches', yaml: jobYaml({ 'spec.data.batchSize': 30 }), expect: 'spec.data.batchSize: must be divisible by spec.pipeline.microBatches (4) so micro-batches are equal, got 30' },
   { name: 'conv2d on a rank-1 input', yaml: jobYaml({ 'spec.model.layers': [conv, { type: 'flatten' }, softmax] }), expect: 'spec.model.layers[0]: conv2d needs a rank-3 input [height, width, channels], got [784] (rank 1)' },

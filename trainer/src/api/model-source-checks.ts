@@ -1,14 +1,10 @@
-// Checks of spec.model.from that need no file: exactly one kind of source, and the kinds this
-// version reads. Whether the source exists and fits the layers is checked when the job file is
+// Checks of spec.model.from that need no file: exactly one kind of source, not the job's own folder. Whether the source exists and fits the layers is checked when the job file is
 // read by the CLI (import/check-source.ts) and again by every stage.
 import { normalize } from 'node:path';
 import type { CelRule } from './crd-rules.ts';
 import { MODEL_SOURCE_KINDS } from './model-source-schema.ts';
 import { problemAt, type LocatedProblem } from './problems.ts';
 import type { PipelineJob } from './schema.ts';
-
-export const HUGGINGFACE_NOT_YET_SUPPORTED =
-  'reading a Hugging Face GPT-2 folder is not yet supported; convert it to a tfjs-layers model.json, or start from a pipetrain checkpoint (from.checkpoint)';
 
 export function checkModelSourceFields(job: PipelineJob): LocatedProblem[] {
   const from = job.spec.model.from;
@@ -19,7 +15,6 @@ export function checkModelSourceFields(job: PipelineJob): LocatedProblem[] {
     const got = given.length === 0 ? 'none' : given.join(' and ');
     return [problemAt(at, `give exactly one of ${MODEL_SOURCE_KINDS.join(', ')}; got ${got}`)];
   }
-  if (from.huggingface !== undefined) return [problemAt([...at, 'huggingface'], HUGGINGFACE_NOT_YET_SUPPORTED)];
   // The job's own saves would change the source under it: its checksum, and so the run's identity.
   const own = job.spec.checkpoint?.path;
   if (from.checkpoint && own !== undefined && samePath(from.checkpoint.path, own)) {
@@ -42,11 +37,6 @@ export const modelSourceRules: CelRule[] = [
     rule: `!has(${FROM}) || ${MODEL_SOURCE_KINDS.map((kind) => `(has(${FROM}.${kind}) ? 1 : 0)`).join(' + ')} == 1`,
     message: `give exactly one of spec.model.from.${MODEL_SOURCE_KINDS.join(', spec.model.from.')}`,
     fieldPath: '.model.from',
-  },
-  {
-    rule: `!has(${FROM}) || !has(${FROM}.huggingface)`,
-    message: `spec.model.from.huggingface: ${HUGGINGFACE_NOT_YET_SUPPORTED}`,
-    fieldPath: '.model.from.huggingface',
   },
   {
     // Exact strings only: CEL has no path normalization (the CLI's check has).

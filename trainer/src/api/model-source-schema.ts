@@ -37,7 +37,7 @@ export const ModelSourceSchema = z
       .describe('tfjsLayers: a model.json that tf.LayersModel.save wrote (modelTopology plus weightsManifest), relative to the job file. Dense, Conv2D, MaxPooling2D, Flatten, Dropout, Activation and LayerNormalization layers are read.'),
     huggingface: sourcePath
       .optional()
-      .describe('huggingface: a GPT-2 folder (config.json plus model.safetensors), relative to the job file. Not yet supported.'),
+      .describe('huggingface: a GPT-2 folder (config.json plus model.safetensors, as save_pretrained writes it with safe_serialization; vocab.json for a pipetrain char vocabulary), relative to the job file. Its tokenizer, when stated, must be the one the data is tokenized with.'),
     persistentVolumeClaim: ClaimSource.optional(),
   })
   .describe('from: starting weights from elsewhere; give exactly one of checkpoint, tfjsLayers or huggingface. Used only when the job has no checkpoint of its own yet (a resume wins). Layers found in the source start with its weights; layers it lacks start fresh (seeded as usual); source layers the job lacks are ignored. Default: every layer starts fresh.');

@@ -51,11 +51,14 @@ export function sameTokenizer(a: TokenizerSpec, b: TokenizerSpec): boolean {
  * Refuses to go on with a tokenizer other than the one the model was trained with (a checkpoint's
  * model description, a prepared folder's meta.json): the ids would mean other characters or words.
  */
-export function checkSameTokenizer(expected: { spec: TokenizerSpec; source: string }, actual: { spec: TokenizerSpec; source: string }): void {
+export function checkSameTokenizer(
+  expected: { spec: TokenizerSpec; source: string },
+  actual: { spec: TokenizerSpec; source: string },
+  where = { field: 'spec.data.dataset.tokenizer', fix: "tokenize with the model's own: set spec.data.dataset.tokenizer to {type: prepared, path: <the folder the model was trained on>}" },
+): void {
   if (sameTokenizer(expected.spec, actual.spec)) return;
   throw new DataError(
-    `spec.data.dataset.tokenizer: the model was trained with the tokenizer of ${expected.source} (${describe(expected.spec)}), but the data is tokenized with that of ${actual.source} (${describe(actual.spec)})${differenceOf(expected.spec, actual.spec)}; ` +
-      `tokenize with the model's own: set spec.data.dataset.tokenizer to {type: prepared, path: <the folder the model was trained on>}`,
+    `${where.field}: the model was trained with the tokenizer of ${expected.source} (${describe(expected.spec)}), but the data is tokenized with that of ${actual.source} (${describe(actual.spec)})${differenceOf(expected.spec, actual.spec)}; ${where.fix}`,
   );
 }
 

@@ -1,7 +1,7 @@
 // What `pipetrain validate` and `pipetrain train` say about spec.model.from when they read a job
 // file: `layers: fromModel` filled in from a model.json tfjs-layers saved, and every bad source (a
 // missing or corrupt model.json, an unsupported layer class, a missing checkpoint, layers that do
-// not fit, two kinds at once, huggingface) as a problem at its field with the fix.
+// not fit, two kinds at once, a missing Hugging Face folder) as a problem at its field with the fix.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -96,8 +96,8 @@ test('given layers that do not fit the file are a problem at the layer, with bot
   assert.ok(result.ok, JSON.stringify(result));
 });
 
-test('a missing checkpoint, two kinds at once, and huggingface are problems naming the field', async () => {
+test('a missing checkpoint, two kinds at once, and a missing Hugging Face folder are problems naming the field', async () => {
   assert.match(problems(await load(`    inputShape: [12]\n    from: { checkpoint: { path: nowhere } }\n    layers:${LAYERS}`)).join('\n'), /^spec\.model\.from\.checkpoint\.path: .*nowhere holds no committed checkpoint; give the spec\.checkpoint\.path of a job that has saved one/);
   assert.match(problems(await load(`    inputShape: [12]\n    from: { checkpoint: { path: nowhere }, tfjsLayers: models/mlp.json }\n    layers:${LAYERS}`)).join('\n'), /^spec\.model\.from: give exactly one of checkpoint, tfjsLayers, huggingface; got checkpoint and tfjsLayers/);
-  assert.match(problems(await load(`    inputShape: [12]\n    from: { huggingface: gpt2 }\n    layers:${LAYERS}`)).join('\n'), /^spec\.model\.from\.huggingface: reading a Hugging Face GPT-2 folder is not yet supported/);
+  assert.match(problems(await load(`    inputShape: [12]\n    from: { huggingface: gpt2 }\n    layers:${LAYERS}`)).join('\n'), /^spec\.model\.from\.huggingface: .*\/gpt2\/config\.json: /);
 });

@@ -7,10 +7,11 @@ import { ModelSchema } from '../api/model-schema.ts';
 import { COMMIT_FILE, listCheckpoints, loadLatestCommitted, type Log, type TensorRecord } from '../checkpoint/index.ts';
 import { stepDir } from '../checkpoint/layout.ts';
 import { CommitRecordSchema, readJsonFile } from '../checkpoint/manifest.ts';
+import { TokenizerSpecSchema } from '../data/token-shards.ts';
 import { expandLayers } from '../model/expand.ts';
 import { ModelSourceError, type WeightSource } from './weight-source.ts';
 
-const DescriptionSchema = z.object({ model: ModelSchema, seed: z.number(), optimizer: z.string() });
+const DescriptionSchema = z.object({ model: ModelSchema, seed: z.number(), optimizer: z.string(), tokenizer: TokenizerSpecSchema.optional() });
 const FIELD = 'spec.model.from.checkpoint';
 
 export async function openCheckpointSource(dir: string, options: { step?: number; log: Log }): Promise<WeightSource> {
@@ -33,6 +34,7 @@ export async function openCheckpointSource(dir: string, options: { step?: number
     checksum: record.sha256,
     inputShape: described.data.model.inputShape,
     layers: described.data.model.layers,
+    ...(described.data.tokenizer ? { tokenizer: described.data.tokenizer } : {}),
     optimizer: { type: head.optimizer.type, scalars: head.optimizer.scalars },
     async read(layerIndices, readOptions = {}) {
       const outside = layerIndices.filter((i) => i < 0 || i >= layerCount);

@@ -1,14 +1,12 @@
 // Opens the weight source spec.model.from names, its paths resolved against the job file's folder
-// (as spec.data and spec.checkpoint paths are). A Hugging Face folder is refused until
-// formats/ can read one (another change adds readHuggingfaceGpt2; it plugs in here as one more case).
+// (as spec.data and spec.checkpoint paths are).
 import { isAbsolute, resolve } from 'node:path';
-import { HUGGINGFACE_NOT_YET_SUPPORTED } from '../api/model-source-checks.ts';
 import type { ModelSource } from '../api/model-source-schema.ts';
 import type { Log } from '../checkpoint/index.ts';
 import { openCheckpointSource } from './checkpoint-source.ts';
+import { openHuggingfaceSource } from './huggingface-source.ts';
 import { openTfjsLayersSource } from './tfjs-layers-source.ts';
 import { ModelSourceError, type WeightSource } from './weight-source.ts';
-
 
 export function resolveSourcePath(path: string, baseDir: string): string {
   return isAbsolute(path) ? path : resolve(baseDir, path);
@@ -17,6 +15,6 @@ export function resolveSourcePath(path: string, baseDir: string): string {
 export async function openWeightSource(from: ModelSource, baseDir: string, log: Log): Promise<WeightSource> {
   if (from.checkpoint) return openCheckpointSource(resolveSourcePath(from.checkpoint.path, baseDir), { step: from.checkpoint.step, log });
   if (from.tfjsLayers !== undefined) return openTfjsLayersSource(resolveSourcePath(from.tfjsLayers, baseDir));
-  if (from.huggingface !== undefined) throw new ModelSourceError(`spec.model.from.huggingface: ${HUGGINGFACE_NOT_YET_SUPPORTED}`);
+  if (from.huggingface !== undefined) return openHuggingfaceSource(resolveSourcePath(from.huggingface, baseDir));
   throw new ModelSourceError('spec.model.from: give one of checkpoint, tfjsLayers or huggingface');
 }

@@ -1,12 +1,13 @@
 // Where a job's starting weights come from (spec.model.from), as one structure whatever the file
 // format: the source's layers (as a spec would list them) and its weights by our names
 // (`layer<i>_<type>/<suffix>`, i the expanded layer index). A checkpoint, a tfjs-layers model.json
-// and (once formats/ has it) a Hugging Face GPT-2 folder each become one of these; matching it onto
+// and a Hugging Face GPT-2 folder each become one of these; matching it onto
 // the job's layers (match-layers.ts) does not know which it was.
 import type { LayerSpec } from '../api/schema.ts';
 import type { ModelSourceKind } from '../api/model-source-schema.ts';
 import type { TensorRecord } from '../checkpoint/types.ts';
 import { DataError } from '../data/dataset.ts';
+import type { TokenizerSpec } from '../data/tokenizer.ts';
 
 /** A source that cannot be used as it is: the message names spec.model.from..., the file and the fix. */
 export class ModelSourceError extends DataError {
@@ -29,6 +30,8 @@ export interface WeightSource {
   inputShape?: number[];
   /** The source's layers as spec.model.layers would list them (a repeated block once, with its repeat). */
   layers: LayerSpec[];
+  /** The tokenizer the source model was trained with, when it records one: the job's data must use the same. */
+  tokenizer?: TokenizerSpec;
   /** A checkpoint's optimizer type and scalars (Adam's beta powers). */
   optimizer?: { type: string; scalars: Record<string, number> };
   /**

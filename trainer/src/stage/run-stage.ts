@@ -15,6 +15,7 @@ import { PeerFrameError } from '../train/expected-frames.ts';
 import { createStageSession, maxBoundaryBytes, trainStage, type StageSession } from '../train/stage-session.ts';
 import { connectLink, LinkClosedError, listenLink, type Link, type LinkServer } from '../transport/index.ts';
 import { describeModel } from '../checkpoint/model-description.ts';
+import { checkSameTokenizer } from '../data/sft-tokenizer.ts';
 import { openWeightSource } from '../import/open-source.ts';
 import { startFromSource } from '../import/start-from-source.ts';
 import { sourceIdentity, type WeightSource } from '../import/weight-source.ts';
@@ -170,11 +171,23 @@ async function resume(stage: BootedStage, { upstream, downstream }: Neighbours):
 
 /** The stage's weights from spec.model.from; stage 0 logs which layers start fresh or are ignored. */
 async function startFrom(stage: BootedStage, session: StageSession, source: WeightSource): Promise<void> {
+  checkSourceTokenizer(stage.data, source);
   const { model, optimizer } = session.runtime;
   const plan = await startFromSource({ spec: stage.spec, weights: model.weights, optimizer }, source);
   if (stage.config.stage !== 0) return;
   for (const note of plan.notes) stage.log.info(note);
   stage.log.info('Started from spec.model.from', { kind: source.kind, source: source.where, sha256: source.checksum, freshLayers: plan.fresh.length, ignoredLayers: plan.dropped.length });
+}
+
+/** A language model continues only on data tokenized as it was trained: the same ids for the same text. */
+function checkSourceTokenizer(data: TrainingData, source: WeightSource): void {
+  const tokenizer = dataTokenizer(data);
+  if (!tokenizer || !source.tokenizer) return;
+  const dataSource = isTokenData(data) ? `the prepared folder ${data.dir}` : 'spec.data.dataset.tokenizer';
+  checkSameTokenizer({ spec: source.tokenizer, source: source.where }, { spec: tokenizer, source: dataSource }, {
+    field: 'spec.model.from',
+    fix: `prepare the data with the source's tokenizer (for a char vocabulary: the source job's prepared folder, or an sft dataset with tokenizer {type: prepared, path: <that folder>}), or start from a source trained on this tokenizer`,
+  });
 }
 
 /** Every remaining step; each finished step is measured, reported, and may start a checkpoint. */
