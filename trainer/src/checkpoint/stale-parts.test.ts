@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { access } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir, writeCheckpoint } from '../../../test/support/checkpoint-fixtures.ts';
 import { manifestFileName, stepDir } from './layout.ts';
@@ -26,4 +26,7 @@ void test("a restarted stage removes only its own parts of uncommitted steps aft
   assert.equal(await present(path.join(stepDir(dir, 4), manifestFileName(0, 2))), true);
   assert.equal(await present(path.join(stepDir(dir, 2), manifestFileName(0, 2))), true);
   assert.deepEqual(await discardStaleParts(path.join(dir, 'absent'), 0, 0, 2), []);
+  // A plain file in a step folder's place is no part, and no error.
+  await writeFile(stepDir(dir, 16), 'in the way');
+  assert.deepEqual(await discardStaleParts(dir, 4, 0, 2), [16, 12, 8]);
 });

@@ -11,6 +11,11 @@ import { listUncommitted } from './list.ts';
 /** Removes `stage`'s manifest from every uncommitted step folder newer than `resumedStep`; returns those steps. */
 export async function discardStaleParts(dir: string, resumedStep: number, stage: number, stages: number): Promise<number[]> {
   const stale = (await listUncommitted(dir)).filter((step) => step > resumedStep);
-  for (const step of stale) await rm(path.join(stepDir(dir, step), manifestFileName(stage, stages)), { force: true });
+  for (const step of stale) {
+    // A plain file where a step folder should be (it makes that step's write fail) holds no part.
+    await rm(path.join(stepDir(dir, step), manifestFileName(stage, stages)), { force: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOTDIR') throw error;
+    });
+  }
   return stale;
 }

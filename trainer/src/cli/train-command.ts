@@ -7,7 +7,6 @@ import { createSupervisorMetrics } from '../runner/supervisor-metrics.ts';
 import type { RunSummary } from '../runner/local-runner.ts';
 import { createProgressReporter, formatDuration, type LogFormat } from '../runner/progress-output.ts';
 import { formatProblems, loadPipelineJobFile } from '../api/load.ts';
-import { modelSourceHooks } from '../import/check-source.ts';
 import { checkBackendAvailable } from '../tf/backend-availability.ts';
 
 interface TrainOptions {
@@ -50,6 +49,8 @@ Exit status: 0 when training succeeded, 1 when the job file is invalid or traini
 }
 
 async function train(file: string, options: TrainOptions): Promise<number> {
+  // Loaded here, not at start-up: reading model files loads TensorFlow.js, which `pipetrain operator` never needs.
+  const { modelSourceHooks } = await import('../import/check-source.ts');
   const loaded = await loadPipelineJobFile(file, options.set, modelSourceHooks(file));
   const backend = loaded.ok ? checkBackendAvailable(loaded.job.spec.training.backend) : { problems: [], warnings: [] };
   const problems = loaded.ok ? backend.problems : loaded.problems;

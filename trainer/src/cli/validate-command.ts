@@ -2,7 +2,6 @@
 // or a one-line summary of a valid one (exit status 0).
 import type { Command } from 'commander';
 import { formatProblems, loadPipelineJobFile } from '../api/load.ts';
-import { modelSourceHooks } from '../import/check-source.ts';
 import { summarizeJob } from '../api/summary.ts';
 import { checkBackendAvailable } from '../tf/backend-availability.ts';
 
@@ -17,6 +16,8 @@ export function registerValidate(program: Command): void {
 }
 
 async function validate(file: string, overrides: string[]): Promise<void> {
+  // Loaded here, not at start-up: reading model files loads TensorFlow.js, which `pipetrain operator` never needs.
+  const { modelSourceHooks } = await import('../import/check-source.ts');
   const result = await loadPipelineJobFile(file, overrides, modelSourceHooks(file, (_level, message) => console.error(`${file}: note: ${message}`)));
   // The file may be fine and still name a backend this machine does not have.
   const backend = result.ok ? checkBackendAvailable(result.job.spec.training.backend) : { problems: [], warnings: [] };
