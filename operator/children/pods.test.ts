@@ -4,7 +4,7 @@ import { PipelineJobSchema } from '../../trainer/src/api/schema.ts';
 import { CONFIG_ENV } from '../../trainer/src/contract/index.ts';
 import { buildCheckpointClaim, buildHeadlessService } from './job-children.ts';
 import { ownerReference } from '../policy/job.ts';
-import { buildStagePod } from './pods.ts';
+import { buildPreparePod, buildStagePod, SOURCE_VOLUME } from './pods.ts';
 import { jobObject } from '../../test/support/operator-builders.ts';
 
 function parsed(spec: (s: Record<string, unknown>) => void = () => undefined) {
@@ -82,4 +82,24 @@ test('checkpoints without a claim go to an emptyDir at spec.checkpoint.path (the
   const pod = buildStagePod({ job, namespace: 'ns', owner: ownerReference(object), partition: [2, 1, 1], stage: 0, attempt: 0, defaultImage: 'img', command: ['x'] });
   assert.deepEqual(pod.spec?.volumes?.find((v) => v.name === 'checkpoints'), { name: 'checkpoints', emptyDir: {} });
   assert.ok(pod.spec?.containers[0]?.volumeMounts?.some((m) => m.mountPath === '/ckpt' && m.name === 'checkpoints'));
+});
+
+test('spec.model.from.persistentVolumeClaim is mounted read-only on every stage pod, not on the preparation pod', () => {
+  const { object, job } = parsed((s) => {
+    s.checkpoint = { path: '/ckpt', persistentVolumeClaim: { claimName: 'mine' } };
+    (s.model as Record<string, unknown>).from = { checkpoint: { path: '/source/run' }, persistentVolumeClaim: { claimName: 'theirs', mountPath: '/source' } };
+  });
+  const input = { job, namespace: 'ns', owner: ownerReference(object), partition: [2, 1, 1], defaultImage: 'img', command: ['x'], checkpointClaim: 'mine' };
+  for (const stage of [0, 1, 2]) {
+    const pod = buildStagePod({ ...input, stage, attempt: 0 });
+    assert.deepEqual(pod.spec?.volumes?.find((v) => v.name === SOURCE_VOLUME), { name: SOURCE_VOLUME, persistentVolumeClaim: { claimName: 'theirs', readOnly: true } });
+    assert.deepEqual(pod.spec?.containers[0]?.volumeMounts?.find((m) => m.name === SOURCE_VOLUME), { name: SOURCE_VOLUME, mountPath: '/source', readOnly: true });
+    assert.ok(pod.spec?.containers[0]?.volumeMounts?.some((m) => m.mountPath === '/ckpt' && !m.readOnly), 'the job\'s own claim stays writable');
+  }
+  const prepare = buildPreparePod(input);
+  assert.ok(!prepare.spec?.volumes?.some((v) => v.name === SOURCE_VOLUME));
+  assert.ok(!prepare.spec?.containers[0]?.volumeMounts?.some((m) => m.name === SOURCE_VOLUME));
+  assert.ok(prepare.spec?.volumes?.some((v) => v.name === 'checkpoints'), 'the preparation pod keeps the job\'s claim');
+  const plain = parsed();
+  assert.ok(!buildStagePod({ ...input, job: plain.job, stage: 0, attempt: 0 }).spec?.volumes?.some((v) => v.name === SOURCE_VOLUME), 'no source claim, no volume');
 });

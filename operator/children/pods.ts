@@ -8,6 +8,9 @@ import { LINK_PORT, STAGE_UID, tensorflowEnvEntries } from '../../trainer/src/co
 import { childLabels } from './labels.ts';
 import { claimName, podName, preparePodName, secretName, serviceName, stageHost, stageHostname } from './names.ts';
 
+/** The volume of spec.model.from.persistentVolumeClaim (policy/source-volume.ts checks its mount path). */
+export const SOURCE_VOLUME = 'model-source';
+
 /** A finished stage keeps serving /status this long at most, until the operator (polling every 2 s) has read it, ms. */
 const FINAL_STATUS_WAIT_MS = 10_000;
 
@@ -66,6 +69,13 @@ export function buildStagePod(input: StagePodInput): k8s.V1Pod {
     // Without a claim the checkpoints live as long as the pod (an emptyDir: the root is read-only).
     volumes.push(input.checkpointClaim ? { name: 'checkpoints', persistentVolumeClaim: { claimName: input.checkpointClaim } } : { name: 'checkpoints', emptyDir: {} });
     mounts.push({ name: 'checkpoints', mountPath: spec.checkpoint.path });
+  }
+  const source = spec.model.from?.persistentVolumeClaim;
+  if (source) {
+    // Read-only twice over: the claim as the pod uses it, and the mount, so no stage can change the
+    // source another job wrote (its checksum is part of this run's identity).
+    volumes.push({ name: SOURCE_VOLUME, persistentVolumeClaim: { claimName: source.claimName, readOnly: true } });
+    mounts.push({ name: SOURCE_VOLUME, mountPath: source.mountPath, readOnly: true });
   }
   const container: k8s.V1Container = {
     name: CONTAINER_NAME,
@@ -138,7 +148,8 @@ export function buildPreparePod(input: Omit<StagePodInput, 'stage' | 'attempt'>)
     env: stage!.env?.filter((e) => e.name === CONFIG_ENV),
     resources: stage!.resources,
     securityContext: stage!.securityContext,
-    volumeMounts: stage!.volumeMounts,
+    // Preparing reads spec.data only: the source claim would merely tie the pod to where it can attach.
+    volumeMounts: stage!.volumeMounts?.filter((m) => m.name !== SOURCE_VOLUME),
     // Its log's last lines (prepare's reason) become the termination message the status shows.
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
@@ -146,7 +157,7 @@ export function buildPreparePod(input: Omit<StagePodInput, 'stage' | 'attempt'>)
   return {
     ...pod,
     metadata: { name: preparePodName(name), namespace: input.namespace, labels: childLabels(name, Components.prepare), ownerReferences: [input.owner] },
-    spec: { ...rest, terminationGracePeriodSeconds: 30, containers: [container] },
+    spec: { ...rest, volumes: rest.volumes?.filter((v) => v.name !== SOURCE_VOLUME), terminationGracePeriodSeconds: 30, containers: [container] },
   };
 }
 

@@ -5,6 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { isPermanentExit, restartDelaySeconds, StageExit } from '../../trainer/src/contract/index.ts';
 import { Reasons, type RESTART_REASONS } from '../constants.ts';
 import type { NodeVerdict } from './node-health.ts';
+import { terminationReason } from './termination-reason.ts';
 import { containerStatus, exitCodeOf, finishedAt, hasStarted, podState, type PodState } from './pod-state.ts';
 
 export interface Failure {
@@ -87,8 +88,8 @@ function podFailure(pod: k8s.V1Pod | undefined, stage: number, anyStarted: boole
 }
 
 function terminationText(pod: k8s.V1Pod): string {
-  const message = containerStatus(pod)?.state?.terminated?.message?.trim();
-  return message ? `: ${message.split('\n').slice(-3).join(' | ').slice(0, 300)}` : '';
+  const reason = terminationReason(containerStatus(pod)?.state?.terminated?.message);
+  return reason ? `: ${reason}` : '';
 }
 
 /**

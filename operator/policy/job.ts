@@ -6,6 +6,7 @@ import { planPartition } from '../../trainer/src/runner/partition-plan.ts';
 import { PipelineJobSchema, type PipelineJob } from '../../trainer/src/api/schema.ts';
 import { checkSemantics } from '../../trainer/src/api/semantic.ts';
 import { issuesToProblems } from '../../trainer/src/api/zod-issues.ts';
+import { sourceVolumeProblem } from './source-volume.ts';
 import type { JobStatus } from './status-types.ts';
 
 export interface PipelineJobObject {
@@ -55,6 +56,8 @@ export function validateJob(object: PipelineJobObject): ValidatedJob {
   }
   const prepareProblem = preparedDataProblem(spec);
   if (prepareProblem) return { ok: false, message: prepareProblem };
+  const sourceProblem = sourceVolumeProblem(spec);
+  if (sourceProblem) return { ok: false, message: sourceProblem };
   return { ok: true, job, partition, notes };
 }
 

@@ -11,7 +11,7 @@ const sourcePath = z.string().min(1).max(MAX_PATH_LENGTH);
 
 const CheckpointSource = z
   .strictObject({
-    path: sourcePath.describe('path: the other job\'s checkpoint folder (its spec.checkpoint.path), relative to the job file. Required.'),
+    path: sourcePath.describe('path: the other job\'s checkpoint folder (its spec.checkpoint.path), relative to the job file. On Kubernetes: an absolute path under spec.checkpoint.path (the job\'s claim) or under persistentVolumeClaim.mountPath. Required.'),
     step: positiveInt.optional().describe('step: the committed step to start from. Default: the newest committed step that verifies.'),
     // Optional rather than default(false): a default inside an optional object would make the CRD's
     // defaults differ from the loader's for jobs without from (crd.test.ts compares them).
@@ -25,16 +25,16 @@ const CheckpointSource = z
 const ClaimSource = z
   .strictObject({
     claimName: z.string().min(1).max(253).describe('claimName: name of an existing PersistentVolumeClaim in the job\'s namespace. Required.'),
-    mountPath: sourcePath.describe('mountPath: where stage pods mount it, read-only; the paths of from are under it. Required.'),
+    mountPath: sourcePath.describe('mountPath: where stage pods mount it, read-only; an absolute folder apart from spec.checkpoint.path and /tmp, and the paths of from are under it. Required.'),
   })
-  .describe('persistentVolumeClaim: operator only: a claim holding the source, mounted read-only on every stage pod. Default: the paths refer to the job\'s own checkpoint claim.');
+  .describe('persistentVolumeClaim: operator only: a claim holding the source (another job\'s checkpoint claim, say), mounted read-only on every stage pod. Default: the paths must be on the job\'s own checkpoint claim.');
 
 export const ModelSourceSchema = z
   .strictObject({
     checkpoint: CheckpointSource.optional(),
     tfjsLayers: sourcePath
       .optional()
-      .describe('tfjsLayers: a model.json that tf.LayersModel.save wrote (modelTopology plus weightsManifest), relative to the job file. Dense, Conv2D, MaxPooling2D, Flatten, Dropout, Activation and LayerNormalization layers are read.'),
+      .describe('tfjsLayers: a model.json that tf.LayersModel.save wrote (modelTopology plus weightsManifest), relative to the job file. On Kubernetes: an absolute path under spec.checkpoint.path (the job\'s claim) or under persistentVolumeClaim.mountPath. Dense, Conv2D, MaxPooling2D, Flatten, Dropout, Activation and LayerNormalization layers are read.'),
     huggingface: sourcePath
       .optional()
       .describe('huggingface: a GPT-2 folder (config.json plus model.safetensors, as save_pretrained writes it with safe_serialization; vocab.json for a pipetrain char vocabulary), relative to the job file. Its tokenizer, when stated, must be the one the data is tokenized with.'),
