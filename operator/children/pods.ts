@@ -136,8 +136,8 @@ export function buildStagePod(input: StagePodInput): k8s.V1Pod {
  * image, configuration, claim, resources, nodes and restricted security context) running the stage
  * command with PREPARE_DATA_FLAG. It needs no token, no ports, no probe and no stable hostname.
  */
-export function buildPreparePod(input: Omit<StagePodInput, 'stage' | 'attempt'>): k8s.V1Pod {
-  const pod = buildStagePod({ ...input, stage: 0, attempt: 0 });
+export function buildPreparePod(input: Omit<StagePodInput, 'stage'>): k8s.V1Pod {
+  const pod = buildStagePod({ ...input, stage: 0 });
   const name = input.job.metadata.name;
   const spec = pod.spec!;
   const [stage] = spec.containers;
@@ -156,7 +156,7 @@ export function buildPreparePod(input: Omit<StagePodInput, 'stage' | 'attempt'>)
   const { hostname: _hostname, subdomain: _subdomain, ...rest } = spec;
   return {
     ...pod,
-    metadata: { name: preparePodName(name), namespace: input.namespace, labels: childLabels(name, Components.prepare), ownerReferences: [input.owner] },
+    metadata: { name: preparePodName(name), namespace: input.namespace, labels: { ...childLabels(name, Components.prepare), [Labels.attempt]: String(input.attempt) }, ownerReferences: [input.owner] },
     spec: { ...rest, volumes: rest.volumes?.filter((v) => v.name !== SOURCE_VOLUME), terminationGracePeriodSeconds: 30, containers: [container] },
   };
 }

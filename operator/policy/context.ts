@@ -36,6 +36,8 @@ export interface JobContext {
   env: ReconcileEnv;
   draft: Draft;
   verdict(node: string): NodeVerdict;
+  /** spec.failurePolicy.nodeFailureSeconds or its default: a node's Lease older than this is dead (s). */
+  nodeFailureSeconds: number;
 }
 
 export function attemptOf(pod: k8s.V1Pod): number {
@@ -87,6 +89,7 @@ export function buildContext(
     env,
     draft,
     verdict,
+    nodeFailureSeconds,
   };
 }
 

@@ -21,9 +21,10 @@ function preparedJob(change: (s: Record<string, unknown>) => void = () => undefi
 }
 
 /** The preparation pod the operator builds for `object`, in a given state. */
-function preparePod(object: ReturnType<typeof preparedJob>, state: 'Running' | { exit: number; message?: string }): k8s.V1Pod {
+function preparePod(object: ReturnType<typeof preparedJob>, state: 'Running' | { exit: number; message?: string }, options: { attempt?: number; deleting?: boolean } = {}): k8s.V1Pod {
   const job = PipelineJobSchema.parse({ apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata.name, namespace: 'ns' }, spec: object.spec });
-  const pod = buildPreparePod({ job, namespace: 'ns', owner: ownerReference(object), partition: [3, 2, 2], defaultImage: 'img:1', command: ['node', 'stage'], checkpointClaim: 'tiny-checkpoints' });
+  const pod = buildPreparePod({ job, namespace: 'ns', owner: ownerReference(object), attempt: options.attempt ?? 0, partition: [3, 2, 2], defaultImage: 'img:1', command: ['node', 'stage'], checkpointClaim: 'tiny-checkpoints' });
+  if (options.deleting) pod.metadata!.deletionTimestamp = new Date(NOW - 500);
   pod.status = state === 'Running'
     ? { phase: 'Running', containerStatuses: [{ name: 'prepare', ready: true, restartCount: 0, image: 'img:1', imageID: '', state: { running: {} } }] }
     : { phase: state.exit === 0 ? 'Succeeded' : 'Failed', containerStatuses: [{ name: 'prepare', ready: false, restartCount: 0, image: 'img:1', imageID: '', state: { terminated: { exitCode: state.exit, message: state.message, finishedAt: new Date(NOW) } } }] };
@@ -60,7 +61,7 @@ test('the preparation pod: stage 0\'s image, configuration, claim and restricted
 test('a job with prepare: the preparation pod first, the stage pods only once it succeeded', async () => {
   const env = testEnv();
   const first = await reconcileJob(preparedJob(), [], env);
-  assert.ok(env.actions.calls.includes('create pod tiny-prepare attempt=undefined'), env.actions.calls.join('\n'));
+  assert.ok(env.actions.calls.includes('create pod tiny-prepare attempt=0'), env.actions.calls.join('\n'));
   assert.deepEqual(stagePodsCreated(env.actions.calls), []);
   assert.ok(env.actions.calls.includes('create claim tiny-checkpoints'), 'the claim it prepares onto');
   assert.deepEqual(first.events.map((e) => e.reason), ['PreparingData']);
@@ -75,7 +76,7 @@ test('a job with prepare: the preparation pod first, the stage pods only once it
   const doneEnv = testEnv();
   const started = await reconcileJob(preparedJob(undefined, first.status), [preparePod(preparedJob(), { exit: 0 })], doneEnv);
   assert.deepEqual(stagePodsCreated(doneEnv.actions.calls).sort(), [0, 1, 2].map((i) => `create pod tiny-stage-${i} attempt=0`));
-  assert.ok(!doneEnv.actions.calls.includes('create pod tiny-prepare attempt=undefined'));
+  assert.ok(!doneEnv.actions.calls.includes('create pod tiny-prepare attempt=0'));
   assert.ok(started.events.some((e) => e.reason === 'PodsCreated'));
 });
 
@@ -112,4 +113,73 @@ test('prepare on Kubernetes needs the folder on the job\'s claim: InvalidSpec na
   const noClaim = await reconcileJob(preparedJob((s) => (s.checkpoint = { path: '/checkpoints', everySteps: 2 })), [], env);
   assert.equal(noClaim.status.conditions?.find((c) => c.type === 'Failed')?.reason, 'InvalidSpec');
   assert.deepEqual(env.actions.calls, []);
+});
+
+test('a preparation pod being deleted (suspend then resume, or by hand) ends Failed with exit 143: waited for, not judged; once gone it is made again', async () => {
+  // The kubelet stops it with SIGTERM: phase Failed, exit 143, while deletionTimestamp is still set.
+  const going = preparePod(preparedJob(), { exit: 143 }, { deleting: true });
+  const env = testEnv();
+  const waiting = await reconcileJob(preparedJob(), [going], env);
+  assert.notEqual(waiting.status.phase, 'Failed');
+  assert.equal(waiting.status.conditions?.find((c) => c.type === 'Failed')?.status, undefined);
+  assert.equal(waiting.status.restarts, undefined, 'no restart counted either');
+  assert.deepEqual(waiting.events, []);
+  assert.deepEqual(env.actions.calls.filter((c) => c.includes('pod')), [], 'nothing created or deleted');
+  assert.ok(waiting.requeueAfterMs !== undefined && waiting.requeueAfterMs <= 2_000, 'a re-check in case the removal is missed');
+  const goneEnv = testEnv();
+  const again = await reconcileJob(preparedJob(undefined, waiting.status), [], goneEnv);
+  assert.ok(goneEnv.actions.calls.includes('create pod tiny-prepare attempt=0'), goneEnv.actions.calls.join('\n'));
+  assert.deepEqual(again.events.map((e) => e.reason), ['PreparingData']);
+});
+
+for (const { what, exit, evicted } of [
+  { what: 'exits 1 (retry may help)', exit: 1, evicted: false },
+  { what: 'is OOM-killed (137)', exit: 137, evicted: false },
+  { what: 'is evicted', exit: 137, evicted: true },
+]) {
+  test(`a preparation that ${what} prepares again after the stages' back-off, counted as a restart, with an event saying why`, async () => {
+    const pod = preparePod(preparedJob(), { exit, message: 'Preparing /checkpoints/data/tokens\nKilled' });
+    if (evicted) Object.assign(pod.status!, { reason: 'Evicted', message: 'The node was low on resource: memory.' });
+    const env = testEnv();
+    const failed = await reconcileJob(preparedJob(), [pod], env);
+    assert.notEqual(failed.status.phase, 'Failed');
+    assert.equal(failed.status.restarts, 1);
+    assert.equal(failed.status.lastFailure?.pod, 'tiny-prepare');
+    assert.equal(failed.status.lastFailure?.reason, evicted ? 'PodEvicted' : 'StageFailed');
+    assert.equal(failed.status.lastFailure?.exitCode, exit);
+    assert.equal(failed.status.lastFailure?.attempt, 0);
+    assert.equal(failed.status.conditions?.find((c) => c.type === 'Restarting')?.status, 'True');
+    assert.deepEqual(failed.events.map((e) => e.reason), [evicted ? 'PodEvicted' : 'StageFailed']);
+    assert.match(failed.events[0]!.message, new RegExp(`^spec\\.data\\.dataset\\.prepare failed: pod tiny-prepare ${evicted ? 'was evicted: The node was low' : `exited with code ${exit}`}.*; preparing again \\(restart 1 of 3\\) in 1 s: exit code ${exit} is not permanent`));
+    assert.deepEqual(env.actions.calls.filter((c) => c.includes('pod')), ['delete pod tiny-prepare']);
+    assert.equal(failed.requeueAfterMs, 1_000, 'the first restart\'s back-off');
+
+    // Still in the cache after the back-off, its deletion not seen: an earlier attempt's failure, removed, not counted again.
+    const lagEnv = testEnv({ now: NOW + 1_000 });
+    const lag = await reconcileJob(preparedJob(undefined, failed.status), [pod], lagEnv);
+    assert.equal(lag.status.restarts, 1);
+    assert.deepEqual(lag.events, []);
+    assert.deepEqual(lagEnv.actions.calls.filter((c) => c.includes('pod')), ['delete pod tiny-prepare']);
+
+    // Gone, inside the back-off: wait; after it: the next attempt prepares again.
+    const early = testEnv({ now: NOW + 500 });
+    await reconcileJob(preparedJob(undefined, failed.status), [], early);
+    assert.deepEqual(early.actions.calls.filter((c) => c.includes('pod')), []);
+    const later = testEnv({ now: NOW + 1_000 });
+    const again = await reconcileJob(preparedJob(undefined, failed.status), [], later);
+    assert.ok(later.actions.calls.includes('create pod tiny-prepare attempt=1'), later.actions.calls.join('\n'));
+    assert.deepEqual(again.events.map((e) => e.reason), ['PreparingData']);
+  });
+}
+
+test('a preparation that keeps failing fails the job once failurePolicy.maxRestarts is spent', async () => {
+  const job = preparedJob((s) => (s.failurePolicy = { maxRestarts: 1 }), { restarts: 1, lastFailure: { pod: 'tiny-prepare', reason: 'StageFailed', message: 'x', attempt: 0, detectedAt: new Date(NOW - 5_000).toISOString() } });
+  const env = testEnv();
+  const failed = await reconcileJob(job, [preparePod(job, { exit: 1, message: 'prepare failed: EIO' }, { attempt: 1 })], env);
+  assert.equal(failed.status.phase, 'Failed');
+  const condition = failed.status.conditions?.find((c) => c.type === 'Failed');
+  assert.equal(condition?.reason, 'DataPreparationFailed');
+  assert.match(condition?.message ?? '', /^spec\.data\.dataset\.prepare failed: pod tiny-prepare exited with code 1: prepare failed: EIO; maxRestarts \(1\) reached$/);
+  assert.equal(failed.status.restarts, 1);
+  assert.deepEqual(env.actions.calls.filter((c) => c.includes('pod')), [], 'the failed pod stays for its logs');
 });

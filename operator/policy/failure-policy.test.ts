@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
-import { detectFailure, peerLostGraceLeft, PEER_LOST_GRACE_MS, type Failure } from './failure-policy.ts';
-import type { NodeVerdict } from './node-health.ts';
+import { PEER_TIMEOUT_MS } from '../../trainer/src/contract/index.ts';
+import { DEFAULT_NODE_FAILURE_SECONDS } from '../constants.ts';
+import { detectFailure, peerLostGraceLeft, PEER_LOST_GRACE_MS, type Failure, type GraceNodes } from './failure-policy.ts';
+import { judgeNode, leaseReference, type NodeLookup, type NodeVerdict } from './node-health.ts';
 import { reconcileJob } from './reconcile.ts';
-import { NOW, jobObject, stagePod, testEnv } from '../../test/support/operator-builders.ts';
+import { NOW, jobObject, readyNode, stagePod, testEnv } from '../../test/support/operator-builders.ts';
 
 const healthy = (): NodeVerdict => ({});
 
@@ -75,4 +77,77 @@ test('reconcile: a PeerLost seen first changes nothing and re-checks at the end 
   assert.equal(blamed.status.lastFailure?.stage, 1);
   assert.equal(blamed.status.lastFailure?.reason, 'StageFailed');
   assert.deepEqual(blamed.events.map((e) => e.reason), ['StageFailed']);
+});
+
+/** Ready nodes node-0..2 whose Leases were renewed at the given times (ms since the epoch). */
+function nodesRenewedAt(renewedAt: Record<string, number>): NodeLookup {
+  const leases: k8s.V1Lease[] = Object.entries(renewedAt).map(([name, at]) => ({ metadata: { name, namespace: 'kube-node-lease' }, spec: { renewTime: new Date(at).toISOString() as unknown as Date } }));
+  return { node: (name) => readyNode(name), lease: (name) => leases.find((l) => l.metadata?.name === name), leases: () => leases };
+}
+
+/** handleFailure's decision at `now` with the nodes' Leases judged as the reconcile judges them (default nodeFailureSeconds). */
+function decideWithNodes(pods: (k8s.V1Pod | undefined)[], lookup: NodeLookup, now: number): { waitMs: number } | { blamed: Failure } | undefined {
+  const reference = leaseReference(lookup, now);
+  const nodes: GraceNodes = { verdict: (node) => judgeNode(node, lookup, reference, DEFAULT_NODE_FAILURE_SECONDS), nodeFailureSeconds: DEFAULT_NODE_FAILURE_SECONDS };
+  const failure = detectFailure(pods, nodes.verdict);
+  if (!failure) return undefined;
+  const waitMs = peerLostGraceLeft(failure, pods, now, nodes);
+  return waitMs > 0 ? { waitMs } : { blamed: failure };
+}
+
+// Node-1 stopped at NOW - 13 s, just after renewing its Lease: its neighbours heard nothing for the
+// peer timeout and exited 3 at NOW - 3 s; the other nodes keep renewing (last 0.5 s before each look).
+const STOPPED_AT = NOW - 13_000;
+const neighboursLost = () => [endedPod(0, 3, STOPPED_AT + PEER_TIMEOUT_MS), stagePod(1, 'Ready'), endedPod(2, 3, STOPPED_AT + PEER_TIMEOUT_MS)];
+const othersRenewing = (now: number) => ({ 'node-0': now - 500, 'node-1': STOPPED_AT, 'node-2': now - 500 });
+
+test('a node that stopped: its neighbours\' PeerLost waits past the 3 s until the node\'s Lease expires, then the node is blamed and avoided', () => {
+  assert.ok(PEER_TIMEOUT_MS + PEER_LOST_GRACE_MS < DEFAULT_NODE_FAILURE_SECONDS * 1000, 'the case: the grace alone ends before the Lease expires');
+  // The 3 s are over; node-1's Lease is 12.5 s old: older than the peer timeout, not yet the 15 s.
+  const atGraceEnd = decideWithNodes(neighboursLost(), nodesRenewedAt(othersRenewing(NOW)), NOW);
+  assert.deepEqual(atGraceEnd, { waitMs: DEFAULT_NODE_FAILURE_SECONDS * 1000 - 12_500 + 100 }, 'until its Lease would expire');
+  const expiredAt = NOW + 2_600;
+  const decision = decideWithNodes(neighboursLost(), nodesRenewedAt(othersRenewing(expiredAt)), expiredAt);
+  assert.ok(decision && 'blamed' in decision, JSON.stringify(decision));
+  assert.equal(decision.blamed.reason, 'NodeLeaseExpired');
+  assert.equal(decision.blamed.node, 'node-1');
+  assert.equal(decision.blamed.stage, 1);
+  assert.equal(decision.blamed.avoidNode, true);
+  assert.equal(decision.blamed.failedAt, STOPPED_AT);
+});
+
+test('a node whose Lease is no older than the peer timeout extends nothing: the 3 s grace, then PeerLost', () => {
+  const lookup = nodesRenewedAt({ 'node-0': NOW - 500, 'node-1': NOW - 500 - PEER_TIMEOUT_MS, 'node-2': NOW - 500 });
+  const decision = decideWithNodes([endedPod(0, 3, NOW - PEER_LOST_GRACE_MS), stagePod(1, 'Ready'), stagePod(2, 'Ready')], lookup, NOW);
+  assert.ok(decision && 'blamed' in decision, JSON.stringify(decision));
+  assert.equal(decision.blamed.reason, 'PeerLost');
+  // Renewed again inside the extension: alive after all; PeerLost once the 3 s are over.
+  const renewed = decideWithNodes(neighboursLost(), nodesRenewedAt({ ...othersRenewing(NOW + 1_000), 'node-1': NOW + 900 }), NOW + 1_000);
+  assert.equal(renewed && 'blamed' in renewed ? renewed.blamed.reason : renewed, 'PeerLost');
+});
+
+test('the extension is bounded: never past the first PeerLost exit + nodeFailureSeconds, whatever the verdict promises', () => {
+  const since = NOW - 1_000;
+  const nodes: GraceNodes = { verdict: (node) => (node === 'node-1' ? { leaseAgeMs: PEER_TIMEOUT_MS + 1, recheckInMs: 600_000 } : {}), nodeFailureSeconds: 15 };
+  const pods = [endedPod(0, 3, since), stagePod(1, 'Ready'), endedPod(2, 3, since)];
+  const failure = detectFailure(pods, nodes.verdict)!;
+  assert.equal(peerLostGraceLeft(failure, pods, NOW, nodes), since + 15_000 + 100 - NOW);
+  assert.equal(peerLostGraceLeft(failure, pods, since + 15_100, nodes), 0);
+  assert.equal(peerLostGraceLeft(failure, pods, NOW, { ...nodes, verdict: () => ({ leaseAgeMs: PEER_TIMEOUT_MS, recheckInMs: 5_100 }) }), PEER_LOST_GRACE_MS - 1_000, 'exactly the peer timeout: not silent');
+});
+
+test('reconcile: a dead node\'s neighbours\' PeerLost restarts nothing until its Lease expires; then the restart names the node and avoids it', async () => {
+  const leasesAt = (now: number) => Object.entries(othersRenewing(now)).map(([name, at]) => ({ metadata: { name, namespace: 'kube-node-lease' }, spec: { renewTime: new Date(at).toISOString() as unknown as Date } }));
+  const env = testEnv({ leases: leasesAt(NOW) });
+  const waiting = await reconcileJob(jobObject(), neighboursLost(), env);
+  assert.equal(waiting.status.restarts, undefined);
+  assert.deepEqual(env.actions.calls, []);
+  assert.equal(waiting.requeueAfterMs, 2_600);
+  const later = testEnv({ now: NOW + 2_600, leases: leasesAt(NOW + 2_600) });
+  const blamed = await reconcileJob(jobObject(undefined, waiting.status), neighboursLost(), later);
+  assert.equal(blamed.status.restarts, 1);
+  assert.equal(blamed.status.lastFailure?.reason, 'NodeLeaseExpired');
+  assert.equal(blamed.status.lastFailure?.node, 'node-1');
+  assert.deepEqual(blamed.status.avoidNodes, ['node-1']);
+  assert.ok(later.actions.calls.includes('delete pod tiny-stage-1 force'), later.actions.calls.join('\n'));
 });

@@ -2,7 +2,7 @@
 // pipeline, so the answer is a single Failure (the most telling one) or none. Pure: pods, node
 // verdicts and the time in, a decision out.
 import type * as k8s from '@kubernetes/client-node';
-import { isPermanentExit, restartDelaySeconds, StageExit } from '../../trainer/src/contract/index.ts';
+import { isPermanentExit, PEER_TIMEOUT_MS, restartDelaySeconds, StageExit } from '../../trainer/src/contract/index.ts';
 import { Reasons, type RESTART_REASONS } from '../constants.ts';
 import type { NodeVerdict } from './node-health.ts';
 import { terminationReason } from './termination-reason.ts';
@@ -103,19 +103,58 @@ export const PEER_LOST_GRACE_MS = 3_000;
 /** Pod states of a stage whose own end may still be on its way. */
 const NOT_ENDED = new Set<PodState>(['Pending', 'Running', 'Ready']);
 
+/** How the grace sees the nodes: the reconcile's verdicts and the job's failurePolicy.nodeFailureSeconds. */
+export interface GraceNodes {
+  verdict(node: string): NodeVerdict;
+  nodeFailureSeconds: number;
+}
+
+/** Without node information the grace is PEER_LOST_GRACE_MS alone. */
+const NO_NODES: GraceNodes = { verdict: () => ({}), nodeFailureSeconds: 0 };
+
 /**
  * Time to wait (ms) before acting on `failure`, 0 to act now. Only when the most telling failure is
  * a neighbour's PeerLost (so every failure is one) and another stage pod has not ended yet: that pod
  * is probably the lost peer, whose failure is on its way. Measured from the first PeerLost exit as
  * its kubelet dated it (whole seconds), never from later than `now`, so a node clock ahead of the
- * operator's cannot stretch the wait by more than its skew. Pure: pods and the time in.
+ * operator's cannot stretch the wait by more than its skew. A dead node's failure takes longer to
+ * show (silentNodeDeadline): then the wait lasts until its Lease would be declared expired. Pure:
+ * pods, node verdicts and the time in.
  */
-export function peerLostGraceLeft(failure: Failure, pods: readonly (k8s.V1Pod | undefined)[], now: number): number {
+export function peerLostGraceLeft(failure: Failure, pods: readonly (k8s.V1Pod | undefined)[], now: number, nodes: GraceNodes = NO_NODES): number {
   if (failure.reason !== Reasons.PeerLost || failure.failedAt === undefined) return 0;
-  if (!pods.some((pod) => NOT_ENDED.has(podState(pod)))) return 0;
+  const notEnded = pods.filter((pod) => NOT_ENDED.has(podState(pod)));
+  if (notEnded.length === 0) return 0;
   const since = Math.min(failure.failedAt, now);
-  return Math.max(0, since + PEER_LOST_GRACE_MS - now);
+  const until = Math.max(since + PEER_LOST_GRACE_MS, silentNodeDeadline(notEnded, since, now, nodes) ?? -Infinity);
+  return Math.max(0, until - now);
 }
+
+/**
+ * A node that stopped kills its stages silently: their neighbours exit PEER_TIMEOUT_MS (10 s) after
+ * the last frame, but the node's Lease is declared expired only nodeFailureSeconds (15 s) after its
+ * last renewal, which came before the silence. Blaming PeerLost in between leaves the dead node
+ * unavoided. So while a stage pod that has not ended sits on a node whose Lease is older than the
+ * peer timeout (silent as long as the neighbours saw its stage silent, not yet declared failed),
+ * wait until that Lease would expire (its verdict's re-check time; the verdict then names the node).
+ * Bounded by the first PeerLost exit + nodeFailureSeconds: the Lease was renewed before that exit,
+ * so it has expired by then or was renewed, and a lagging reference (node-health.ts) cannot stretch
+ * the wait. The latest such time (ms since the epoch), undefined when no node looks silent.
+ */
+function silentNodeDeadline(pods: readonly (k8s.V1Pod | undefined)[], since: number, now: number, nodes: GraceNodes): number | undefined {
+  let until: number | undefined;
+  for (const pod of pods) {
+    const node = pod?.spec?.nodeName;
+    if (!node) continue;
+    const { problem, leaseAgeMs, recheckInMs } = nodes.verdict(node);
+    if (problem || leaseAgeMs === undefined || recheckInMs === undefined || leaseAgeMs <= PEER_TIMEOUT_MS) continue;
+    until = Math.max(until ?? -Infinity, now + recheckInMs);
+  }
+  return until === undefined ? undefined : Math.min(until, since + nodes.nodeFailureSeconds * 1000 + LEASE_RECHECK_MARGIN_MS);
+}
+
+/** Past a Lease's expiry before the re-check (ms): judgeNode's recheckInMs margin. */
+const LEASE_RECHECK_MARGIN_MS = 100;
 
 /** Back-off before the n-th restart (n >= 1), the curve of trainer/src/contract/restart-policy.ts. */
 export function restartDelayMs(restarts: number): number {

@@ -19,6 +19,8 @@ export interface NodeVerdict {
   failedAt?: number;
   /** When the problem clears by itself (the lease would expire), for a timed re-check. */
   recheckInMs?: number;
+  /** A healthy node's Lease age, measured as the verdict measures it (from the reference), ms. */
+  leaseAgeMs?: number;
 }
 
 export interface NodeLookup {
@@ -61,7 +63,7 @@ export function judgeNode(nodeName: string, lookup: NodeLookup, reference: numbe
       failedAt: renewed,
     };
   }
-  return { recheckInMs: limit - age + 100 };
+  return { recheckInMs: limit - age + 100, leaseAgeMs: age };
 }
 
 /** A node that is gone or unreachable will never confirm a graceful deletion: force it. */

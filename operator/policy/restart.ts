@@ -82,7 +82,7 @@ export async function handleFailure(ctx: JobContext): Promise<boolean> {
   if (!failure) return false;
   const { draft } = ctx;
   // Only neighbours' "peer lost" so far: give the lost stage's own failure a moment to arrive.
-  const graceLeft = peerLostGraceLeft(failure, ctx.current, ctx.env.now);
+  const graceLeft = peerLostGraceLeft(failure, ctx.current, ctx.env.now, { verdict: ctx.verdict, nodeFailureSeconds: ctx.nodeFailureSeconds });
   if (graceLeft > 0) {
     draft.requeue(graceLeft);
     return true;

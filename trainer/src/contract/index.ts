@@ -3,6 +3,7 @@
 // never imports the operator.
 export { CONFIG_ENV, TOKEN_ENV, type StageConfig } from './stage-config.ts';
 export { StageExit } from './exit-codes.ts';
+export { PEER_TIMEOUT_MS } from './peer-watch.ts';
 export { DEFAULT_METRICS_PORT, DEFAULT_STAGE_COMMAND, DEFAULT_STAGE_IMAGE, LINK_PORT, STAGE_UID, TENSORFLOW_ENV, tensorflowEnvEntries } from './stage-pod.ts';
 export { STAGE_PHASES, type StagePhase, type StageStatus } from './stage-status.ts';
 export {

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointMismatchError, latestCommit, type WriteResult } from '../checkpoint/index.ts';
-import { CONFIG_ENV, StageExit, TOKEN_ENV, type StageConfig, type StageStatus } from '../contract/index.ts';
+import { CONFIG_ENV, PEER_TIMEOUT_MS, StageExit, TOKEN_ENV, type StageConfig, type StageStatus } from '../contract/index.ts';
 import type { PipelineJobSpec } from '../api/schema.ts';
 import { DataError } from '../data/dataset.ts';
 import { dataTokenizer, isTokenData, loadTrainingData, type TrainingData } from '../data/load.ts';
@@ -29,9 +29,8 @@ import { agreeOnResumeStep } from './resume-agreement.ts';
 import { listenToSupervisor, report, startSupervisorHeartbeat, supervisorMessage } from './supervisor-channel.ts';
 
 const LINK_TIMEOUT_MS = 60_000;
-/** Neighbour heartbeats: one per second; a neighbour silent for PEER_TIMEOUT_MS is lost. */
+/** Neighbour heartbeats: one per second; a neighbour silent for PEER_TIMEOUT_MS (the contract) is lost. */
 const HEARTBEAT_INTERVAL_MS = 1_000;
-const PEER_TIMEOUT_MS = 10_000;
 /** How often a stage looks for a newer commit record than it knows (the operator polls /status every 2 s). */
 const COMMIT_WATCH_INTERVAL_MS = 1_000;
 
