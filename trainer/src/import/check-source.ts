@@ -54,7 +54,7 @@ export async function checkModelSource(job: PipelineJob, baseDir: string, log: L
   const { from } = job.spec.model;
   if (!from) return [];
   try {
-    const source = await openWeightSource(from, baseDir, log);
+    const source = await openWeightSource(from, baseDir, log, { verify: 'full' });
     const spec = withSourceVocabulary(job.spec, source);
     const { model, optimizer } = buildStage(spec, 0, expandLayers(spec.model.layers).layers.length);
     try {
