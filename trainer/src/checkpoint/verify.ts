@@ -36,7 +36,7 @@ export async function readParts(dir: string, step: number, stages: number): Prom
     const where = path.join(folder, manifestFileName(stage, stages));
     if (m.step !== step || m.stage !== stage || m.stages !== stages) problems.push(`${where}: says step ${m.step}, stage ${m.stage} of ${m.stages}`);
     if (m.partition.length !== stages) problems.push(`${where}: partition [${m.partition.join(', ')}] does not have ${stages} stages`);
-    for (const key of ['partition', 'jobName', 'backend', 'seed', 'specHash', 'optimizer', 'data'] as const) {
+    for (const key of ['partition', 'jobName', 'backend', 'seed', 'specHash', 'optimizer', 'data', 'source'] as const) {
       if (!isDeepStrictEqual(m[key], first[key])) problems.push(`${where}: ${key} differs from stage 1's`);
     }
     const expected = stageLayers(m.partition, stage);
