@@ -27,6 +27,8 @@ export const StageManifestSchema = z.object({
   specHash: z.string(),
   /** StageSnapshot.model: what the model is, for tools that rebuild it (optional). */
   model: z.unknown().optional(),
+  /** StageSnapshot.source: the weight source the run started from (optional). */
+  source: z.object({ kind: z.string(), checksum: sha256 }).optional(),
   writtenAt: z.iso.datetime(),
 });
 export type StageManifest = z.infer<typeof StageManifestSchema>;

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { decodeLayer } from './format.ts';
 import { COMMIT_FILE, layerFileName, listStepFolders, stepDir } from './layout.ts';
 import { exists } from './list.ts';
-import type { LayerState, LoadedCheckpoint, Log } from './types.ts';
+import type { LayerState, LoadedCheckpoint, Log, RecordedSource } from './types.ts';
 import { verifyCommitted } from './verify.ts';
-import { CommitRecordSchema, readJsonFile } from './manifest.ts';
+import { CommitRecordSchema, readJsonFile, StageManifestSchema } from './manifest.ts';
 
 /** Thrown when the newest valid checkpoint belongs to a different run (another specHash or layer count). */
 export class CheckpointMismatchError extends Error {
@@ -79,6 +79,22 @@ function decodeAll(folder: string, contents: Map<number, Buffer>, problems: stri
     }
   }
   return problems.length === 0 ? layers : undefined;
+}
+
+/**
+ * The weight source the newest committed checkpoint records (StageSnapshot.source), read from its
+ * first manifest without verifying the layers: it only names the run's identity, which loading
+ * then checks (specHash). undefined when there is no such checkpoint or it records none.
+ */
+export async function latestRecordedSource(dir: string): Promise<RecordedSource | undefined> {
+  for (const step of await listStepFolders(dir)) {
+    const record = await readJsonFile(stepDir(dir, step), COMMIT_FILE, CommitRecordSchema).catch(() => undefined);
+    const first = record?.value.manifests[0];
+    if (!first) continue;
+    const manifest = await readJsonFile(stepDir(dir, step), first.file, StageManifestSchema).catch(() => undefined);
+    if (manifest) return manifest.value.source;
+  }
+  return undefined;
 }
 
 /** The newest commit record's step and time (one record, so they belong together); undefined when there is none. */

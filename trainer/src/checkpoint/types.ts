@@ -51,6 +51,17 @@ export interface StageSnapshot {
    * as `pipetrain generate` can rebuild it from the checkpoint folder alone. Optional.
    */
   model?: unknown;
+  /**
+   * The weight source the run started from (spec.model.from): its kind and checksum, part of the
+   * run's identity. A resume takes it from here instead of opening the source, which may have
+   * changed or be gone since. Optional.
+   */
+  source?: RecordedSource;
+}
+
+export interface RecordedSource {
+  kind: string;
+  checksum: string;
 }
 
 export interface WriteInfo {

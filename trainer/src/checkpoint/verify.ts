@@ -36,7 +36,7 @@ export async function readParts(dir: string, step: number, stages: number): Prom
     const where = path.join(folder, manifestFileName(stage, stages));
     if (m.step !== step || m.stage !== stage || m.stages !== stages) problems.push(`${where}: says step ${m.step}, stage ${m.stage} of ${m.stages}`);
     if (m.partition.length !== stages) problems.push(`${where}: partition [${m.partition.join(', ')}] does not have ${stages} stages`);
-    for (const key of ['partition', 'jobName', 'backend', 'seed', 'specHash', 'optimizer', 'data'] as const) {
+    for (const key of ['partition', 'jobName', 'backend', 'seed', 'specHash', 'optimizer', 'data', 'source'] as const) {
       if (!isDeepStrictEqual(m[key], first[key])) problems.push(`${where}: ${key} differs from stage 1's`);
     }
     const expected = stageLayers(m.partition, stage);
@@ -82,6 +82,8 @@ export async function checkLayerFiles(folder: string, manifests: StageManifest[]
 
 export interface CommittedStep {
   record?: CommitRecord;
+  /** SHA-256 of the commit record file as read (a checkpoint source's checksum). */
+  recordSha256?: string;
   manifests: StageManifest[];
   problems: string[];
   /** Contents of the wanted layer files (only when there are no problems). */
@@ -93,23 +95,24 @@ export async function verifyCommitted(dir: string, step: number, mode: VerifyMod
   const folder = stepDir(dir, step);
   const none = { manifests: [], contents: new Map<number, Buffer>() };
   let record: CommitRecord;
+  let recordSha256: string;
   try {
-    record = (await readJsonFile(folder, COMMIT_FILE, CommitRecordSchema)).value;
+    ({ value: record, sha256: recordSha256 } = await readJsonFile(folder, COMMIT_FILE, CommitRecordSchema));
   } catch (error) {
     return { ...none, problems: [(error as Error).message] };
   }
   const where = path.join(folder, COMMIT_FILE);
-  if (record.step !== step) return { ...none, record, problems: [`${where}: says step ${record.step}`] };
+  if (record.step !== step) return { ...none, record, recordSha256, problems: [`${where}: says step ${record.step}`] };
   const { parts, problems } = await readParts(dir, step, record.stages);
-  if (!parts) return { ...none, record, problems };
+  if (!parts) return { ...none, record, recordSha256, problems };
   parts.files.forEach((actual, stage) => {
     const recorded = record.manifests[stage];
     if (recorded?.file !== actual.file || recorded.sha256 !== actual.sha256) problems.push(`${path.join(folder, actual.file)}: checksum differs from ${COMMIT_FILE}`);
   });
   if (!isDeepStrictEqual(record.partition, parts.manifests[0]!.partition)) problems.push(`${where}: partition differs from the manifests'`);
-  if (problems.length > 0) return { ...none, record, problems };
+  if (problems.length > 0) return { ...none, record, recordSha256, problems };
   const layers = await checkLayerFiles(folder, parts.manifests, mode, wanted);
-  return { record, manifests: parts.manifests, problems: layers.problems, contents: layers.problems.length > 0 ? new Map() : layers.contents };
+  return { record, recordSha256, manifests: parts.manifests, problems: layers.problems, contents: layers.problems.length > 0 ? new Map() : layers.contents };
 }
 
 function mismatch(file: string, entry: { bytes: number; sha256: string }, bytes: number): string {

@@ -105,7 +105,7 @@ export class CheckpointWriter {
     const manifest: StageManifest = {
       format: 'pipetrain-stage-part', version: 1, jobName: s.jobName, step: s.step, stage: s.stage, stages: s.stages,
       partition: s.partition, layers, optimizer: s.optimizer, data: s.data, backend: s.backend, seed: s.seed,
-      specHash: s.specHash, ...(s.model === undefined ? {} : { model: s.model }), writtenAt: new Date().toISOString(),
+      specHash: s.specHash, ...(s.model === undefined ? {} : { model: s.model }), ...(s.source === undefined ? {} : { source: s.source }), writtenAt: new Date().toISOString(),
     };
     const written = await writeFileAtomic(folder, manifestFileName(s.stage, s.stages), [jsonBytes(manifest)]);
     const seconds = (performance.now() - started) / 1000;

@@ -44,7 +44,7 @@ const LAYERS = `
       - { type: dense, units: 4, activation: softmax }`;
 
 /** A job file in `root` (so source paths are relative to it) with the given model lines. */
-async function load(model: string, name = 'job.yaml'): Promise<LoadResult> {
+async function load(model: string, name = 'job.yaml', specLines = ''): Promise<LoadResult> {
   const yaml = `apiVersion: pipetrain.io/v1alpha1
 kind: PipelineJob
 metadata: { name: fine-tune }
@@ -56,7 +56,7 @@ ${model}
     dataset: { type: synthetic, seed: 3, samples: 100, featureShape: [12], classes: 4 }
     batchSize: 8
   training: { steps: 2, optimizer: { type: adam, learningRate: 0.01 }, backend: cpu }
-`;
+${specLines}`;
   const file = join(root, name);
   await writeFile(file, yaml);
   return loadPipelineJobFile(file, [], modelSourceHooks(file));
@@ -100,4 +100,12 @@ test('a missing checkpoint, two kinds at once, and a missing Hugging Face folder
   assert.match(problems(await load(`    inputShape: [12]\n    from: { checkpoint: { path: nowhere } }\n    layers:${LAYERS}`)).join('\n'), /^spec\.model\.from\.checkpoint\.path: .*nowhere holds no committed checkpoint; give the spec\.checkpoint\.path of a job that has saved one/);
   assert.match(problems(await load(`    inputShape: [12]\n    from: { checkpoint: { path: nowhere }, tfjsLayers: models/mlp.json }\n    layers:${LAYERS}`)).join('\n'), /^spec\.model\.from: give exactly one of checkpoint, tfjsLayers, huggingface; got checkpoint and tfjsLayers/);
   assert.match(problems(await load(`    inputShape: [12]\n    from: { huggingface: gpt2 }\n    layers:${LAYERS}`)).join('\n'), /^spec\.model\.from\.huggingface: .*\/gpt2\/config\.json: /);
+});
+
+test('from.checkpoint.path naming the job\'s own checkpoint folder is a problem, relative or absolute', async () => {
+  const own = /^spec\.model\.from\.checkpoint\.path: is this job's own spec\.checkpoint\.path/;
+  for (const [fromPath, ownPath] of [['ckpt', join(root, 'ckpt')], [join(root, 'ckpt'), './ckpt/'], ['ckpt', 'ckpt']]) {
+    const result = await load(`    inputShape: [12]\n    from: { checkpoint: { path: '${fromPath}' } }\n    layers:${LAYERS}`, 'job.yaml', `  checkpoint: { path: '${ownPath}' }\n`);
+    assert.match(problems(result).join('\n'), own, `${fromPath} vs ${ownPath}`);
+  }
 });

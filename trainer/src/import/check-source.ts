@@ -5,6 +5,7 @@
 // source, then dropped.
 import { dirname, resolve } from 'node:path';
 import type { LoadHooks } from '../api/load.ts';
+import { ownCheckpointProblems } from '../api/model-source-checks.ts';
 import { LAYERS_FROM_MODEL } from '../api/model-source-schema.ts';
 import { problemAt, type LocatedProblem } from '../api/problems.ts';
 import type { PipelineJob } from '../api/schema.ts';
@@ -53,8 +54,10 @@ export async function resolveLayersFromModel(input: unknown, baseDir: string): P
 export async function checkModelSource(job: PipelineJob, baseDir: string, log: Log): Promise<LocatedProblem[]> {
   const { from } = job.spec.model;
   if (!from) return [];
+  const own = ownCheckpointProblems(job, baseDir);
+  if (own.length > 0) return own;
   try {
-    const source = await openWeightSource(from, baseDir, log);
+    const source = await openWeightSource(from, baseDir, log, { verify: 'full' });
     const spec = withSourceVocabulary(job.spec, source);
     const { model, optimizer } = buildStage(spec, 0, expandLayers(spec.model.layers).layers.length);
     try {

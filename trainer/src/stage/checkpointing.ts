@@ -5,7 +5,8 @@
 // reads it, and its optimizer slots, from layer 0's file when it resumes.
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointMismatchError, CheckpointWriter, discardStaleParts, loadLatestCommitted, type LayerState, type Log, type StageSnapshot, type WriteResult } from '../checkpoint/index.ts';
+import { CheckpointMismatchError, CheckpointWriter, discardStaleParts, latestRecordedSource, loadLatestCommitted, type LayerState, type Log, type StageSnapshot, type WriteResult } from '../checkpoint/index.ts';
+import { MODEL_SOURCE_KINDS } from '../api/model-source-schema.ts';
 import type { PipelineJob } from '../api/schema.ts';
 import type { ModelDescription } from '../checkpoint/model-description.ts';
 import type { TokenizerSpec } from '../data/tokenizer.ts';
@@ -77,6 +78,17 @@ export function runSpecHash(job: PipelineJob, tokenData?: TokenDataIdentity, sou
   return createHash('sha256').update(JSON.stringify(run)).digest('hex');
 }
 
+/**
+ * The weight source the job's newest committed checkpoint says the run started from (its manifest,
+ * StageSnapshot.source): a resume uses it for the run's identity instead of opening the source.
+ * undefined when there is none (no checkpoint yet, or one written before sources were recorded).
+ */
+export async function recordedSourceIdentity(dir: string): Promise<WeightSourceIdentity | undefined> {
+  const recorded = await latestRecordedSource(dir);
+  const kind = MODEL_SOURCE_KINDS.find((k) => k === recorded?.kind);
+  return recorded && kind ? { kind, checksum: recorded.checksum } : undefined;
+}
+
 export function createStageCheckpointing(options: CheckpointingOptions): StageCheckpointing {
   const { dir, job, session, log } = options;
   const everySteps = job.spec.checkpoint?.everySteps ?? Number.POSITIVE_INFINITY;
@@ -138,6 +150,8 @@ function snapshot(options: CheckpointingOptions, completedSteps: number, specHas
     jobName: job.metadata.name, step: completedSteps, stage: options.stage, stages: options.partition.length, partition: options.partition,
     layers, optimizer: { type: job.spec.training.optimizer.type, scalars: { ...scalars } }, data: session.plan.position(completedSteps),
     backend: options.backend, seed: job.spec.training.seed, specHash, ...(options.stage === 0 && options.model ? { model: options.model } : {}),
+    // Every stage's manifest records it (they must agree): a resume reads it from any.
+    ...(options.source ? { source: options.source } : {}),
   };
 }
 

@@ -18,8 +18,8 @@ import { describeModel } from '../checkpoint/model-description.ts';
 import { checkSameTokenizer } from '../data/sft-tokenizer.ts';
 import { openWeightSource } from '../import/open-source.ts';
 import { startFromSource } from '../import/start-from-source.ts';
-import { sourceIdentity, type WeightSource } from '../import/weight-source.ts';
-import { createStageCheckpointing, sftDataIdentity, tokenDataIdentity, type StageCheckpointing, type TokenDataIdentity } from './checkpointing.ts';
+import { sourceIdentity, type WeightSource, type WeightSourceIdentity } from '../import/weight-source.ts';
+import { createStageCheckpointing, recordedSourceIdentity, sftDataIdentity, tokenDataIdentity, type StageCheckpointing, type TokenDataIdentity } from './checkpointing.ts';
 import { watchCommits, type CommitWatch } from './committed-checkpoint.ts';
 import { readStepsDone, recomputedSteps, recordStepsDone } from './steps-done.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -149,21 +149,31 @@ async function resume(stage: BootedStage, { upstream, downstream }: Neighbours):
   const { partition } = config;
   const job = { ...config.job, spec: stage.spec };
   const session = createStageSession({ spec: stage.spec, stage: config.stage, partition, data: stage.data, upstream, downstream, receiveTimeoutMs: config.receiveTimeoutMs });
-  // Opened before the resume: its checksum is part of the run's identity, which the resume checks.
-  const source = stage.spec.model.from ? await openWeightSource(stage.spec.model.from, config.baseDir, log.link) : undefined;
+  const { from } = stage.spec.model;
   const checkpointDir = checkpointDirOf(config);
-  const checkpoints = checkpointDir
+  // The source's identity is part of the run's, which the resume checks. A resume takes it from the
+  // job's own checkpoint: the source is opened only to start from it, as it may be pruned or gone since.
+  const recorded = from && checkpointDir ? await recordedSourceIdentity(checkpointDir) : undefined;
+  let source = from && !recorded ? await openWeightSource(from, config.baseDir, log.link) : undefined;
+  let identity = recorded ?? (source ? sourceIdentity(source) : undefined);
+  const checkpointsFor = (sourceId: WeightSourceIdentity | undefined) => checkpointDir
     ? createStageCheckpointing({
       dir: checkpointDir, job, stage: config.stage, partition, session, backend: stage.backend, log: log.link, onWritten: stage.onCheckpointWritten,
       model: describeModel(job, dataTokenizer(stage.data)),
       tokenData: dataIdentity(stage.data),
-      source: source ? sourceIdentity(source) : undefined,
+      source: sourceId,
     })
     : undefined;
+  let checkpoints = checkpointsFor(identity);
   const startStep = (await checkpoints?.resume()) ?? 0;
   // A resume from the job's own checkpoint wins over spec.model.from.
-  if (source && startStep === 0) await startFrom(stage, session, source);
-  await agreeOnResumeStep(startStep, { upstream, downstream, frames: session.runtime.frames }, LINK_TIMEOUT_MS);
+  if (from && startStep === 0) {
+    source ??= await openWeightSource(from, config.baseDir, log.link);
+    // None of the job's checkpoints loaded: this run is the one started from the source as it is now.
+    if (identity?.checksum !== source.checksum) checkpoints = checkpointsFor(identity = sourceIdentity(source));
+    await startFrom(stage, session, source);
+  }
+  await agreeOnResumeStep({ step: startStep, sourceChecksum: identity?.checksum }, { upstream, downstream, frames: session.runtime.frames }, LINK_TIMEOUT_MS);
   if (checkpointDir) await noteResume(stage, checkpointDir, startStep, session.plan.totalSteps);
   return { session, checkpoints, startStep, checkpointDir };
 }

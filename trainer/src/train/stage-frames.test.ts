@@ -10,7 +10,7 @@ import { inferLayerShapes } from '../model/shapes.ts';
 import { resolveVocabulary } from '../model/vocabulary.ts';
 import { FrameKind, LinkClosedError, type Frame, type Link } from '../transport/index.ts';
 import { PeerFrameError } from './expected-frames.ts';
-import { StageFrames } from './stage-frames.ts';
+import { RESUME_FRAME_ELEMENTS, StageFrames } from './stage-frames.ts';
 
 // A tied GPT of 7 layers on two stages [3, 4]: stage 1 holds the head's copy of the embedding.
 // 4 steps of 2 micro-batches of 2 rows; every 2nd step evaluates 5 samples (2 + 2 + 1 rows).
@@ -38,7 +38,7 @@ test('from upstream: activations, evaluation rows (the last micro-batch short), 
     float32(FrameKind.TiedGradient, 2, 0, [5, 16]),
     { kind: FrameKind.GradNorm, step: 0, microBatch: 1, dtype: 'float64', shape: [1], data: new Float64Array(1) },
     { kind: FrameKind.Heartbeat, step: 0, microBatch: 17, dtype: 'uint8', shape: [0], data: new Uint8Array(0) },
-    { kind: FrameKind.Control, step: 0, microBatch: 0, dtype: 'float64', shape: [1], data: new Float64Array(1) },
+    { kind: FrameKind.Control, step: 0, microBatch: 0, dtype: 'float64', shape: [RESUME_FRAME_ELEMENTS], data: new Float64Array(RESUME_FRAME_ELEMENTS) },
   ] satisfies Frame[];
   for (const frame of admitted) assert.equal(frames.admit(frame, 'upstream'), undefined, `${frame.kind}/${frame.step}/${frame.microBatch}`);
 });
@@ -69,7 +69,7 @@ test('the window: the current step and the next may arrive; earlier steps are ov
   assert.equal(activation(2), undefined, 'the next step is legitimately early');
   assert.match(activation(0) ?? 'admitted', /which is not due: step 0 is over \(this stage is at step 1\)/);
   assert.match(activation(3) ?? 'admitted', /which is not due: step 3 is more than one step ahead of this stage \(step 1\)/);
-  assert.match(frames.admit({ kind: FrameKind.Control, step: 0, microBatch: 0, dtype: 'float64', shape: [1], data: new Float64Array(1) }, 'upstream') ?? 'admitted', /the resume step was agreed before training/);
+  assert.match(frames.admit({ kind: FrameKind.Control, step: 0, microBatch: 0, dtype: 'float64', shape: [RESUME_FRAME_ELEMENTS], data: new Float64Array(RESUME_FRAME_ELEMENTS) }, 'upstream') ?? 'admitted', /the resume step was agreed before training/);
 });
 
 test('a due frame that does not come ends the wait with PeerFrameError naming the frame, the neighbour and the limit', async () => {

@@ -27,6 +27,9 @@ import { tiedGradientShape, tiedRole, TOWARD_COPY, TOWARD_ORIGINAL } from './tie
  */
 export const DEFAULT_RECEIVE_TIMEOUT_MS = 600_000;
 
+/** The resume frame: the step, then spec.model.from's SHA-256 as 8 32-bit words (stage/resume-agreement.ts). */
+export const RESUME_FRAME_ELEMENTS = 9;
+
 export type Side = Peer['side'];
 
 /** Receives the frames a stage's training code asks for (StageFrames; tests may wrap plain links). */
@@ -124,7 +127,7 @@ export class StageFrames implements FrameReceiver {
     if (kind === FrameKind.Heartbeat) return step === 0 ? { dtype: 'uint8', shape: [0] } : 'is never due: heartbeats are numbered under step 0';
     if (kind === FrameKind.Control) {
       if (!fromUpstream || step !== 0 || microBatch !== 0) return 'is never due: the only control frame is the resume step, from upstream, under step 0, micro-batch 0';
-      return this.current === undefined ? { dtype: 'float64', shape: [1] } : `is not due: the resume step was agreed before training (this stage is at step ${this.current})`;
+      return this.current === undefined ? { dtype: 'float64', shape: [RESUME_FRAME_ELEMENTS] } : `is not due: the resume step was agreed before training (this stage is at step ${this.current})`;
     }
     if (!Number.isInteger(step) || step >= plan.totalSteps) return `is never due: the run has steps 0 to ${plan.totalSteps - 1}`;
     const inRange = (count: number, what: string): Due | undefined =>
