@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePipelineJobYaml } from './load.ts';
+import { summarizeJob } from './summary.ts';
 
 const gpt = (lora: string) => `
 apiVersion: pipetrain.io/v1alpha1
@@ -66,4 +67,10 @@ void test('the schema rejects rank <= 0, alpha <= 0, no targets and unknown targ
   assert.match(problems(mlp('{rank: 1, targets: []}')).join('\n'), /spec\.training\.lora\.targets/);
   assert.match(problems(mlp('{rank: 1, targets: [conv]}')).join('\n'), /spec\.training\.lora\.targets/);
   assert.match(problems(mlp('{rank: 1}')).join('\n'), /spec\.training\.lora\.targets/);
+});
+
+void test('pipetrain validate\'s summary names the adapted layers', () => {
+  const result = parsePipelineJobYaml(gpt('{rank: 4, targets: [attention]}').replace('training: {lora:', 'training: {freeze: {layers: 1}, lora:'), 'job.yaml');
+  assert.ok(result.ok);
+  assert.match(summarizeJob(result.job), /; 2 frozen; LoRA rank 4 on 2 layers\)/);
 });
