@@ -145,6 +145,21 @@ describe('LoRA on a GPT: attention and mlp targets', () => {
     folder = await tinyTokenFolder();
   });
 
+  test('at step 0 (B = 0) the adapted GPT computes exactly the base GPT\'s logits', async () => {
+    const { spec } = await loadTrainingData(tinyGptJob(folder, { tied: true }, { training: { ...tinyGptJob(folder).training, lora: { rank: 2, alpha: 8, targets: ['attention', 'mlp'] } } }));
+    const specs = jobLayers(spec);
+    const plain = buildLayers(spec.model.inputShape, specs, spec.training.seed);
+    const adapted = buildLayers(spec.model.inputShape, specs, spec.training.seed, 0, specs.length, { lora: spec.training.lora! });
+    assert.equal(adapted.flatMap((layer) => layer.weights).length - plain.flatMap((layer) => layer.weights).length, 3 * 4 * 2, '4 adapters (A, B) per block');
+    const ctx = { training: false, seed: 0, step: 0, microBatch: 0 };
+    const ids = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8], [8, 7, 6, 5, 4, 3, 2, 1]], [2, 8], 'int32');
+    const [a, b] = [plain, adapted].map((layers) => tf.tidy(() => layers.reduce((h, layer) => layer.apply(h, ctx), ids as tf.Tensor)));
+    assert.deepEqual(Buffer.from(b!.dataSync().buffer), Buffer.from(a!.dataSync().buffer));
+    [ids, a!, b!].forEach((t) => t.dispose());
+    disposeLayers(plain);
+    disposeLayers(adapted);
+  });
+
   for (const targets of [['attention', 'mlp'], ['attention']] as const) {
     test(`targets ${targets.join(', ')}, freeze.layers 2: 2-3 stages, GPipe and 1F1B`, { timeout: 180_000 }, async () => {
       const { spec, data } = await loadTrainingData(tinyGptJob(folder, { tied: true }, {
