@@ -71,6 +71,17 @@ const consistencyRules: CelRule[] = [
     fieldPath: '.training.freeze.layers',
   },
   {
+    // LoRA targets must match a layer (lora-checks.ts also bounds the rank by each adapted kernel).
+    rule: "!has(self.training.lora) || !self.training.lora.targets.exists(t, t == 'dense') || self.model.layers.exists(l, l.type == 'dense')",
+    message: 'spec.training.lora.targets: "dense" adapts dense layers, but spec.model.layers has none; remove "dense" from the targets',
+    fieldPath: '.training.lora.targets',
+  },
+  {
+    rule: "!has(self.training.lora) || !self.training.lora.targets.exists(t, t == 'attention' || t == 'mlp') || self.model.layers.exists(l, l.type == 'transformerBlock')",
+    message: 'spec.training.lora.targets: "attention" and "mlp" adapt transformerBlock layers, but spec.model.layers has none; remove them from the targets',
+    fieldPath: '.training.lora.targets',
+  },
+  {
     rule: '!self.model.layers.all(l, has(l.trainable) && !l.trainable)',
     message: 'spec.model.layers[*].trainable: every layer is frozen, so nothing would train; remove trainable: false from a layer with weights',
     fieldPath: '.model.layers',

@@ -79,6 +79,24 @@ const FreezeSchema = z
   .optional()
   .describe('freeze: freeze the first layers of the model (fine-tuning): they keep their weights, get no gradients and no optimizer state, and leading stages with nothing to train run no backward at all. Per layer, trainable: false does the same. Default: nothing frozen.');
 
+/** Largest LoRA rank the schema accepts (the semantic checks also bound it by each adapted matrix). */
+export const MAX_LORA_RANK = 1024;
+
+export const LoraTargetSchema = z.enum(['attention', 'mlp', 'dense']);
+
+export const LoraSchema = z
+  .strictObject({
+    rank: z.int().min(1).max(MAX_LORA_RANK).describe('rank: inner size r of the adapters A [in, r] and B [r, out], >= 1 and at most the smaller side of every adapted matrix. Required.'),
+    alpha: z.number().positive().optional().describe('alpha: the adapters add (alpha/rank)·x·A·B to the adapted products, > 0. Default: rank (scale 1).'),
+    targets: z
+      .array(LoraTargetSchema)
+      .min(1)
+      .max(3)
+      .describe('targets: which products get adapters: "attention" (a transformerBlock\'s qkv and output projections), "mlp" (its two MLP products), "dense" (dense layers\' kernels). Required, at least one; each must match a layer of the model.'),
+  })
+  .optional()
+  .describe('lora: low-rank adapters (fine-tuning): every targeted kernel W gets A (seeded normal, std 0.02) and B (zeros) and computes x·W + (alpha/rank)·x·A·B. The targeted layers\' own weights are frozen (no gradient, no optimizer state); only their adapters train. Other layers follow freeze and trainable. pipetrain export --merge folds the adapters in. Default: no adapters.');
+
 const TrainingObject = z.strictObject({
   steps: z
     .int()
@@ -98,6 +116,7 @@ const TrainingObject = z.strictObject({
     .optional()
     .describe('gradientClipNorm: clip gradients so their global L2 norm (over all stages together) is at most this, > 0. Default: no clipping.'),
   freeze: FreezeSchema,
+  lora: LoraSchema,
   seed: z.int().min(0).default(1).describe('seed: seed of weight initialization and dropout masks. Default 1.'),
   backend: z
     .enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])

@@ -6,6 +6,7 @@ import { modelLayerCount } from '../model/expand.ts';
 const MAX_EVALUATION_MICRO_BATCHES = 512;
 import { problemAt, type LocatedProblem } from './problems.ts';
 import { checkFreezing } from './freeze-checks.ts';
+import { checkLora } from './lora-checks.ts';
 import { checkModel } from './model-checks.ts';
 import { checkModelSourceFields } from './model-source-checks.ts';
 import type { PipelineJob } from './schema.ts';
@@ -15,7 +16,7 @@ export const BATCH_NORMALIZATION_MESSAGE =
   'batchNormalization is not supported: it is not exact under micro-batching (statistics computed per micro-batch differ from full-batch statistics, so the pipeline would not compute what single-process training computes); use layerNormalization instead';
 
 export function checkSemantics(job: PipelineJob): LocatedProblem[] {
-  return [...checkPipeline(job), ...checkData(job), ...checkTraining(job), ...checkCheckpoint(job), ...checkModel(job), ...checkFreezing(job), ...checkModelSourceFields(job)];
+  return [...checkPipeline(job), ...checkData(job), ...checkTraining(job), ...checkCheckpoint(job), ...checkModel(job), ...checkFreezing(job), ...checkLora(job), ...checkModelSourceFields(job)];
 }
 
 function checkPipeline(job: PipelineJob): LocatedProblem[] {

@@ -1,7 +1,7 @@
 // The one-line description of a valid job printed by `pipetrain validate`.
 import { jobLayers, modelLayerCount } from '../model/expand.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
-import { hasWeights, layerTrains } from '../model/trainable.ts';
+import { hasWeights, layerAdapted, layerTrains } from '../model/trainable.ts';
 import { needsVocabulary, resolveVocabulary } from '../model/vocabulary.ts';
 import { stageCount } from './resolve.ts';
 import type { PipelineJob } from './schema.ts';
@@ -34,11 +34,14 @@ function describeParameters(job: PipelineJob): string {
   return `${withoutVocabulary.toLocaleString('en-US')} parameters besides those per vocabulary entry`;
 }
 
-/** `; 3 frozen` when layers with weights are frozen (docs/freezing.md), else nothing. */
+/** `; 3 frozen` when layers with weights are frozen (docs/freezing.md), `; LoRA rank 4 on 3 layers` with adapters (docs/lora.md), else nothing. */
 function describeFrozen(job: PipelineJob): string {
   const trains = layerTrains(job.spec);
-  const frozen = jobLayers(job.spec).filter((layer, index) => hasWeights(layer) && !trains[index]).length;
-  return frozen === 0 ? '' : `; ${frozen} frozen`;
+  const adapted = layerAdapted(job.spec);
+  const frozen = jobLayers(job.spec).filter((layer, index) => hasWeights(layer) && !trains[index] && !adapted[index]).length;
+  const adaptedCount = adapted.filter(Boolean).length;
+  const lora = job.spec.training.lora && adaptedCount > 0 ? `; LoRA rank ${job.spec.training.lora.rank} on ${plural(adaptedCount, 'layer')}` : '';
+  return `${frozen === 0 ? '' : `; ${frozen} frozen`}${lora}`;
 }
 
 function plural(count: number, one: string, many = `${one}s`): string {

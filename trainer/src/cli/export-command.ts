@@ -10,6 +10,7 @@ interface ExportCommandOptions {
   step?: number;
   overwrite?: boolean;
   json?: boolean;
+  merge?: boolean;
 }
 
 const HELP_AFTER = `
@@ -21,7 +22,11 @@ checkpoint alone, however many stages wrote it.
   safetensors   model.safetensors (float32, pipetrain's weight names) + config.json (spec.model)
   huggingface   config.json + model.safetensors (+ vocab.json for a char vocabulary), which
                 transformers' GPT2LMHeadModel.from_pretrained loads; GPT models only
-Each export records the job, step, checkpoint checksum and pipetrain version it came from.
+A LoRA checkpoint (spec.training.lora) needs --merge, which folds the adapters into the base
+weights (W + alpha/rank·A·B), except for safetensors, which without it keeps them as tensors of
+their own (<kernel>/lora_a, /lora_b) and config.json says how to apply them.
+Each export records the job, step, checkpoint checksum and pipetrain version it came from (and
+for LoRA the adapters' spec and the base weights' SHA-256).
 Nothing is written unless everything is: a failure leaves --out as it was. An existing
 non-empty --out is refused unless --overwrite. See docs/export.md.
 Exit status: 0, or 1 with a one-line error.
@@ -44,6 +49,7 @@ export function registerExport(
     .option('--step <n>', 'export the committed checkpoint of this step (default: the newest that verifies)', positiveInteger('--step'))
     .option('--overwrite', 'replace an existing --out (atomically: the old one stays if the export fails)')
     .option('--json', 'print {"out", "format", "files": [{name, bytes}], "metadata"} when done')
+    .option('--merge', 'fold LoRA adapters into the base weights (needed for tfjs-layers and huggingface)')
     .addHelpText('after', HELP_AFTER)
     .action(async (checkpoint: string, options: ExportCommandOptions) => {
       process.exitCode = await runExport(checkpoint, options, write, writeError);
@@ -61,9 +67,10 @@ async function runExport(location: string, options: ExportCommandOptions, write:
     const checkpoint = await readCheckpointedModel(location, { step: options.step, log: (level, message) => writeError(`${level}: ${message}\n`) });
     // Encoding runs no model arithmetic (tfjs-layers only builds and saves the model): cpu is enough.
     await initBackend('cpu');
-    const files = await exportFiles(checkpoint, options.format);
+    const exportOptions = { merge: options.merge === true };
+    const files = await exportFiles(checkpoint, options.format, exportOptions);
     await writeOutputFolder(options.out, files, options);
-    const metadata = exportMetadata(checkpoint);
+    const metadata = exportMetadata(checkpoint, exportOptions);
     const summary = { out: options.out, format: options.format, files: files.map((f) => ({ name: f.name, bytes: f.bytes.length })), metadata };
     write(options.json ? `${JSON.stringify(summary)}\n` : `Exported ${checkpoint.dir} step ${checkpoint.step} (job ${metadata.job}) as ${options.format} to ${options.out}: ${files.map((f) => f.name).join(', ')}\n`);
     return 0;

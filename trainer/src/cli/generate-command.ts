@@ -65,7 +65,7 @@ async function runGenerate(dir: string, options: GenerateCommandOptions, write: 
     const checkpoint = await readLanguageModelCheckpoint(dir, { step: options.step, log: (level, message) => writeError(`${level}: ${message}\n`) });
     await initBackend((options.backend ?? checkpoint.backend) as Parameters<typeof initBackend>[0]);
     const tokenizer = await loadTokenizer(checkpoint.description.tokenizer);
-    const model = trainedModel(checkpoint.description.model, checkpoint.description.seed, checkpoint.weights);
+    const model = trainedModel(checkpoint.description.model, checkpoint.description.seed, checkpoint.weights, checkpoint.description.lora);
     try {
       const sampling = { maxTokens: options.maxTokens, temperature: options.temperature, topK: options.topK, seed: options.seed };
       if (options.json) {

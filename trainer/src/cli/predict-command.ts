@@ -61,7 +61,7 @@ async function runPredict(location: string, options: PredictCommandOptions, writ
     await initBackend((options.backend ?? checkpoint.backend) as Parameters<typeof initBackend>[0]);
     const { description } = checkpoint;
     const tokenizer = description.tokenizer ? await loadTokenizer(description.tokenizer) : undefined;
-    const model = forwardModel(description.model, description.seed, checkpoint.weights);
+    const model = forwardModel(description.model, description.seed, checkpoint.weights, description.lora);
     try {
       const predictions = predictLines(model, text, { file: options.input, top: options.top, loss: description.model.loss, tokenizer });
       write(options.json ? predictions.map((p) => `${JSON.stringify(p)}\n`).join('') : formatPredictions(predictions));

@@ -4,12 +4,15 @@
 //   huggingface  config.json + model.safetensors (+ vocab.json) as GPT2LMHeadModel.from_pretrained loads, GPT models only
 // Every format carries the same metadata: job, step, the checkpoint's commit checksum, pipetrain's
 // version. Everything is encoded in memory first, then written all or nothing (output-folder.ts).
+// A LoRA checkpoint's adapters are merged with --merge, or kept as tensors of their own (safetensors
+// only; lora-export.ts); its metadata then also names the adapters and checksums the base.
 import type { CheckpointedModel } from '../generate/checkpoint-model.ts';
 import { FormatError } from '../formats/format-error.ts';
 import { encodeHuggingfaceGpt2 } from '../formats/huggingface.ts';
 import { encodeSafetensors } from '../formats/safetensors.ts';
 import { encodeTfjsLayers, WEIGHTS_FILE, type LayersAndWeights } from '../formats/tfjs-layers.ts';
 import { jobLayers } from '../model/expand.ts';
+import { loraLayers, loraMetadata } from './lora-export.ts';
 import { PIPETRAIN_VERSION } from '../version.ts';
 import type { OutputFile } from './output-folder.ts';
 
@@ -29,31 +32,41 @@ export interface ExportMetadata extends Record<string, string> {
   pipetrainVersion: string;
 }
 
-export function exportMetadata(checkpoint: CheckpointedModel): ExportMetadata {
-  return { job: checkpoint.jobName, step: String(checkpoint.step), checkpointSha256: checkpoint.commitSha256, pipetrainVersion: PIPETRAIN_VERSION };
+export interface ExportOptions {
+  /** Fold LoRA adapters into the base weights (a checkpoint without adapters is unchanged). */
+  merge?: boolean;
 }
 
-/** The checkpoint's model as the formats take it: layers expanded, each with its weights. */
-export function checkpointLayers(checkpoint: CheckpointedModel): LayersAndWeights {
+export function exportMetadata(checkpoint: CheckpointedModel, options: ExportOptions = {}): ExportMetadata {
+  return {
+    job: checkpoint.jobName, step: String(checkpoint.step), checkpointSha256: checkpoint.commitSha256, pipetrainVersion: PIPETRAIN_VERSION,
+    ...loraMetadata(checkpoint, options.merge === true),
+  };
+}
+
+/** The checkpoint's model as the formats take it: layers expanded, each with its weights (LoRA adapters as `format` and --merge want them). */
+export function checkpointLayers(checkpoint: CheckpointedModel, format: ExportFormat = 'safetensors', options: ExportOptions = {}): LayersAndWeights {
   const { model } = checkpoint.description;
   const layers = jobLayers({ model });
   if (layers.length !== checkpoint.layers.length) throw new FormatError(`${checkpoint.dir}: checkpoint step ${checkpoint.step} has ${checkpoint.layers.length} layer files, its model ${layers.length} layers`);
-  return { inputShape: model.inputShape, layers, weights: checkpoint.layers };
+  return { inputShape: model.inputShape, layers, weights: loraLayers(checkpoint, format, options.merge === true) };
 }
 
 /** Encodes the checkpoint in `format`; a model the format cannot hold is a FormatError naming the checkpoint and the layer. */
-export async function exportFiles(checkpoint: CheckpointedModel, format: ExportFormat): Promise<OutputFile[]> {
-  const model = checkpointLayers(checkpoint);
-  const metadata = exportMetadata(checkpoint);
+export async function exportFiles(checkpoint: CheckpointedModel, format: ExportFormat, options: ExportOptions = {}): Promise<OutputFile[]> {
+  const metadata = exportMetadata(checkpoint, options);
   try {
+    const model = checkpointLayers(checkpoint, format, options);
     switch (format) {
       case 'tfjs-layers': {
         const { modelJson, weightsBin } = await encodeTfjsLayers(model, metadata);
         return [{ name: TFJS_MODEL, bytes: Buffer.from(`${JSON.stringify(modelJson)}\n`) }, { name: WEIGHTS_FILE, bytes: weightsBin }];
       }
       case 'safetensors': {
-        const { tokenizer } = checkpoint.description;
-        const config = { model: checkpoint.description.model, ...(tokenizer ? { tokenizer } : {}), pipetrain: metadata };
+        const { tokenizer, lora } = checkpoint.description;
+        // Unmerged adapters travel as tensors of their own: config.json says how to apply them.
+        const adapters = lora && options.merge !== true ? { lora } : {};
+        const config = { model: checkpoint.description.model, ...(tokenizer ? { tokenizer } : {}), ...adapters, pipetrain: metadata };
         return [
           { name: SAFETENSORS_WEIGHTS, bytes: encodeSafetensors(model.weights.flat(), { format: 'pt', ...metadata }) },
           { name: SAFETENSORS_CONFIG, bytes: Buffer.from(`${JSON.stringify(config, null, 2)}\n`) },

@@ -8,6 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ModelSchema } from '../api/model-schema.ts';
+import { LoraSchema } from '../api/run-schema.ts';
 import { COMMIT_FILE, listCheckpoints, loadLatestCommitted, stepDirName, type Log, type TensorRecord } from '../checkpoint/index.ts';
 import type { ModelDescription } from '../checkpoint/model-description.ts';
 import { TokenizerSpecSchema } from '../data/token-shards.ts';
@@ -17,7 +18,7 @@ export class CheckpointError extends Error {}
 /** The name `pipetrain generate` has always thrown. */
 export { CheckpointError as GenerateError };
 
-const DescriptionSchema = z.object({ model: ModelSchema, seed: z.number(), optimizer: z.string(), tokenizer: TokenizerSpecSchema.optional() });
+const DescriptionSchema = z.object({ model: ModelSchema, seed: z.number(), optimizer: z.string(), tokenizer: TokenizerSpecSchema.optional(), lora: LoraSchema, baseFrom: z.unknown().optional() });
 const STEP_FOLDER = /^step-(\d{9,})$/;
 
 export interface CheckpointedModel {
@@ -62,14 +63,14 @@ export async function readCheckpointedModel(location: string, options: { step?: 
   }
   const parsed = DescriptionSchema.safeParse(loaded.model);
   if (!parsed.success) throw new CheckpointError(`${where}: the model description in its manifest is not valid (${parsed.error.issues[0]?.message ?? 'invalid'})`);
-  const { tokenizer, ...rest } = parsed.data;
+  const { tokenizer, lora, baseFrom, ...rest } = parsed.data;
   const layers = [...Array(loaded.layers.size).keys()].map((index) => loaded.layers.get(index)!.weights);
   const weights = new Map<string, Float32Array>();
   for (const w of layers.flat()) weights.set(w.name, w.data);
   const commitSha256 = createHash('sha256').update(await readFile(path.join(dir, stepDirName(loaded.step), COMMIT_FILE))).digest('hex');
   return {
     dir, step: loaded.step, backend: loaded.backend, stages: loaded.partition.length, jobName: loaded.jobName, commitSha256,
-    description: { ...rest, ...(tokenizer ? { tokenizer } : {}) }, layers, weights,
+    description: { ...rest, ...(tokenizer ? { tokenizer } : {}), ...(lora ? { lora } : {}), ...(baseFrom !== undefined ? { baseFrom } : {}) }, layers, weights,
   };
 }
 

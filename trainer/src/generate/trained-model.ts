@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerSpec, PipelineJobSpec } from '../api/schema.ts';
 import { jobLayers } from '../model/expand.ts';
 import { buildLayers, type Layer } from '../model/layers.ts';
+import type { LoraSpec } from '../model/lora.ts';
 
 export interface ForwardModel {
   inputShape: number[];
@@ -27,10 +28,10 @@ export interface TrainedModel {
 
 const FORWARD_ONLY = { training: false, seed: 0, step: 0, microBatch: 0 };
 
-/** `model` has its vocabulary resolved; `weights` by name (a tied copy shares the embedding's name). */
-export function forwardModel(model: PipelineJobSpec['model'], seed: number, weights: ReadonlyMap<string, Float32Array>): ForwardModel {
+/** `model` has its vocabulary resolved; `weights` by name (a tied copy shares the embedding's name; with `lora`, the adapters too). */
+export function forwardModel(model: PipelineJobSpec['model'], seed: number, weights: ReadonlyMap<string, Float32Array>, lora?: LoraSpec): ForwardModel {
   const specs = jobLayers({ model });
-  const layers: Layer[] = buildLayers(model.inputShape, specs, seed);
+  const layers: Layer[] = buildLayers(model.inputShape, specs, seed, 0, specs.length, lora ? { lora } : {});
   const dispose = () => layers.forEach((layer) => layer.weights.forEach((w) => w.variable.dispose()));
   try {
     for (const { name, variable } of layers.flatMap((layer) => layer.weights)) {
@@ -55,13 +56,13 @@ export function isLanguageModel(layers: readonly LayerSpec[]): boolean {
   return layers[0]?.type === 'embedding' && layers[layers.length - 1]?.type === 'lmHead';
 }
 
-export function trainedModel(model: PipelineJobSpec['model'], seed: number, weights: ReadonlyMap<string, Float32Array>): TrainedModel {
+export function trainedModel(model: PipelineJobSpec['model'], seed: number, weights: ReadonlyMap<string, Float32Array>, lora?: LoraSpec): TrainedModel {
   const specs = jobLayers({ model });
   const first = specs[0];
   if (first?.type !== 'embedding' || !isLanguageModel(specs)) {
     throw new Error('the checkpoint is not of a language model (it needs an embedding first and an lmHead last)');
   }
-  const forward = forwardModel(model, seed, weights);
+  const forward = forwardModel(model, seed, weights, lora);
   return {
     window: model.inputShape[0]!,
     vocabSize: first.vocabSize!,

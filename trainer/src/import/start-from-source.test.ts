@@ -14,6 +14,7 @@ import type { LayerSpec, PipelineJob, PipelineJobSpec } from '../api/schema.ts';
 import { loadLatestCommitted, type TensorRecord } from '../checkpoint/index.ts';
 import { loadJobData } from '../data/load.ts';
 import { jobLayers } from '../model/expand.ts';
+import { readCheckpointedModel } from '../generate/checkpoint-model.ts';
 import { buildLayers } from '../model/layers.ts';
 import { runLocal } from '../runner/local-runner.ts';
 import type { ProgressReporter } from '../runner/progress-output.ts';
@@ -137,6 +138,29 @@ test('from a checkpoint: 1 and 3 stage processes end with the same digest, and t
   assert.notEqual(weightsDigest(fresh.weights), digests[0]);
   const asJob = { ...job('b', layers), spec };
   assert.notEqual(runSpecHash(asJob, undefined, sourceIdentity(source)), runSpecHash(asJob, undefined, { ...sourceIdentity(source), checksum: '0'.repeat(64) }));
+});
+
+test('LoRA from a checkpoint: the adapted layers keep the source\'s base bit for bit, the adapters start seeded, and the checkpoint records lora and its base', async () => {
+  const layers = tinyMlpJob().model.layers;
+  const lora = { rank: 2, alpha: 4, targets: ['dense' as const] };
+  const fromSource = fromA(withHead(layers, 'head'), 2);
+  const spec = { ...fromSource, training: { ...fromSource.training, lora }, checkpoint: { path: join(root, 'lora'), everySteps: 3, keep: 3 } } as PipelineJobSpec;
+  const { weights } = await started(spec);
+  const source = await sourceWeights();
+  assert.deepEqual(bits(weights.get('layer0_dense/kernel')!), bits(source.get('layer0_dense/kernel')!.data));
+  assert.deepEqual([...weights.get('layer0_dense/kernel/lora_b')!], new Array(2 * 16).fill(0), 'B starts at zeros');
+  const run = await runLocal({ job: { ...job('lora', layers), spec }, baseDir: root, reporter: quiet });
+  assert.equal(run.status, 'Succeeded', run.error);
+  const checkpoint = await readCheckpointedModel(join(root, 'lora'), { log: noLog });
+  assert.deepEqual(checkpoint.description.lora, lora);
+  assert.deepEqual(checkpoint.description.baseFrom, spec.model.from);
+  for (const name of ['layer0_dense/kernel', 'layer0_dense/bias', 'layer2_dense/kernel', 'layer5_dense/kernel']) {
+    assert.deepEqual(bits(checkpoint.weights.get(name)!), bits(source.get(name)!.data), `${name} is the source's after training`);
+  }
+  assert.notDeepEqual([...checkpoint.weights.get('layer0_dense/kernel/lora_b')!], new Array(2 * 16).fill(0), 'the adapters trained');
+  const data = await loadJobData(spec);
+  const inProcess = await trainPipelineInProcess(spec, data, [1, 5], undefined, await openWeightSource(spec.model.from!, root, noLog));
+  assert.equal(weightsDigest(inProcess.weights), run.weightsSha256);
 });
 
 /** A model.json and weights.bin as tf.LayersModel.save writes them (the artifacts of tfjs-layers' own save). */

@@ -19,7 +19,9 @@ export interface StartTarget {
 
 /** Sets the stage's weights (and, when asked, optimizer state) from the source; returns the plan (its notes are for the log). */
 export async function startFromSource(target: StartTarget, source: WeightSource): Promise<MatchPlan> {
-  const { spec, weights } = target;
+  const { spec } = target;
+  // LoRA adapters are this job's own: they start seeded (B = 0) on the imported base.
+  const weights = target.weights.filter((w) => !w.adapter);
   const plan = matchLayers(spec.model.layers, source.layers, source.where);
   const withOptimizer = spec.model.from?.checkpoint?.optimizerState === true;
   if (withOptimizer) checkOptimizerCarries(plan, spec, source);

@@ -2,7 +2,8 @@
 // einsum has no gradient, and a 3-D × 2-D BatchMatMul's gradient fails, so q·kᵀ and att·v run on
 // [batch·heads, tokens, headSize] tensors and every projection is a 2-D product (denseMatMul).
 import * as tf from '@tensorflow/tfjs-core';
-import { addBias, denseMatMul, seededDropout } from './ops.ts';
+import { adaptedMatMul, type Adapter } from './lora.ts';
+import { addBias, seededDropout } from './ops.ts';
 
 /** Added to the scores of future positions: exp(−1e9 − max) is exactly 0 in float32. */
 const MASKED = -1e9;
@@ -14,6 +15,9 @@ export interface AttentionWeights {
   /** [width, width]: the output projection (c_proj). */
   projectionKernel: tf.Tensor;
   projectionBias?: tf.Tensor;
+  /** LoRA adapters of the two kernels (model/lora.ts). */
+  qkvAdapter?: Adapter;
+  projectionAdapter?: Adapter;
 }
 
 export interface AttentionOptions {
@@ -29,7 +33,7 @@ export function causalSelfAttention(x: tf.Tensor, weights: AttentionWeights, opt
   const [batch, tokens, width] = x.shape as [number, number, number];
   const { heads } = options;
   const headSize = width / heads;
-  const qkv = addBias(denseMatMul(x, weights.qkvKernel), weights.qkvBias);
+  const qkv = addBias(adaptedMatMul(x, weights.qkvKernel, weights.qkvAdapter), weights.qkvBias);
   const [q, k, v] = tf.split(qkv, 3, 2) as [tf.Tensor, tf.Tensor, tf.Tensor];
   const toHeads = (t: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(t, [batch, tokens, heads, headSize]), [0, 2, 1, 3]), [batch * heads, tokens, headSize]) as tf.Tensor3D;
   const scores = tf.mul(tf.matMul(toHeads(q), toHeads(k), false, true), 1 / Math.sqrt(headSize));
@@ -37,7 +41,7 @@ export function causalSelfAttention(x: tf.Tensor, weights: AttentionWeights, opt
   const attention = seededDropout(tf.softmax(masked), options.dropout, options.training, options.dropoutSeed);
   const mixed = tf.matMul(attention as tf.Tensor3D, toHeads(v));
   const merged = tf.reshape(tf.transpose(tf.reshape(mixed, [batch, heads, tokens, headSize]), [0, 2, 1, 3]), [batch, tokens, width]);
-  return addBias(denseMatMul(merged, weights.projectionKernel), weights.projectionBias);
+  return addBias(adaptedMatMul(merged, weights.projectionKernel, weights.projectionAdapter), weights.projectionBias);
 }
 
 /** [tokens, tokens]: 0 where the key position is at or before the query position, MASKED after it. */

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerSpec } from '../api/schema.ts';
 import { causalSelfAttention } from './attention.ts';
 import type { ApplyContext, Layer, NamedVariable } from './layers.ts';
+import { adaptedMatMul, createAdapter, layerTargets, type LoraSpec } from './lora.ts';
 import { addBias, denseMatMul, geluTanh, layerNorm, seededDropout } from './ops.ts';
 import { mixSeed } from './seeds.ts';
 
@@ -21,10 +22,12 @@ export interface LanguageModelContext {
   blocks: number;
   /** The model's embedding, which a tied lmHead copies. */
   embedding?: { index: number; vocabSize: number; units: number };
+  /** spec.training.lora: adapters on the targeted products. */
+  lora?: LoraSpec;
 }
 
 /** Creates a variable named `<layer prefix>/<suffix>`, or exactly `name` when given (the tied copy). */
-export type WeightFactory = (suffix: string, value: tf.Tensor, options?: { name?: string; tiedCopy?: boolean }) => NamedVariable;
+export type WeightFactory = (suffix: string, value: tf.Tensor, options?: { name?: string; tiedCopy?: boolean; adapter?: true }) => NamedVariable;
 
 /** Name of the embedding matrix of the layer at `index`: also the name of a tied head's copy. */
 export function embeddingWeightName(index: number): string {
@@ -82,17 +85,27 @@ function transformerBlock(index: number, spec: Extract<LayerSpec, { type: 'trans
   const fcBias = bias('mlp/fc/bias', hidden);
   const mlpKernel = weight('mlp/projection/kernel', normal([hidden, width], 3, residualStd));
   const mlpBias = bias('mlp/projection/bias', width);
-  const weights = [ln1Gamma, ln1Beta, qkvKernel, qkvBias, attentionKernel, attentionBias, ln2Gamma, ln2Beta, fcKernel, fcBias, mlpKernel, mlpBias].filter((w): w is NamedVariable => w !== undefined);
+  const base = [ln1Gamma, ln1Beta, qkvKernel, qkvBias, attentionKernel, attentionBias, ln2Gamma, ln2Beta, fcKernel, fcBias, mlpKernel, mlpBias].filter((w): w is NamedVariable => w !== undefined);
+  // Adapters in the base kernels' seed slots (0..3), after the base weights in weight order.
+  const targets = layerTargets(context.lora, spec);
+  const adapt = (target: 'attention' | 'mlp', kernel: NamedVariable, suffix: string, slot: number) =>
+    targets.includes(target) ? createAdapter(weight, context.lora!, context.seed, index, suffix, slot, kernel.variable.shape) : undefined;
+  const qkvAdapter = adapt('attention', qkvKernel, 'attention/qkv/kernel', 0);
+  const attentionAdapter = adapt('attention', attentionKernel, 'attention/projection/kernel', 1);
+  const fcAdapter = adapt('mlp', fcKernel, 'mlp/fc/kernel', 2);
+  const mlpAdapter = adapt('mlp', mlpKernel, 'mlp/projection/kernel', 3);
+  const adapters = [qkvAdapter, attentionAdapter, fcAdapter, mlpAdapter].flatMap((adapter) => adapter?.weights ?? []);
   const value = (w: NamedVariable | undefined) => w?.variable;
   return {
-    index, spec, weights,
+    index, spec, weights: [...base, ...adapters], ...(adapters.length > 0 ? { adapted: true as const } : {}),
     apply: (x, ctx) => {
       const attended = causalSelfAttention(layerNorm(x, ln1Gamma.variable, value(ln1Beta), BLOCK_EPSILON), {
         qkvKernel: qkvKernel.variable, qkvBias: value(qkvBias), projectionKernel: attentionKernel.variable, projectionBias: value(attentionBias),
+        ...(qkvAdapter ? { qkvAdapter: qkvAdapter.adapter } : {}), ...(attentionAdapter ? { projectionAdapter: attentionAdapter.adapter } : {}),
       }, { heads: spec.heads, dropout: spec.dropout, training: ctx.training, dropoutSeed: dropoutSeed(ctx, index, 0) });
       const afterAttention = tf.add(x, seededDropout(attended, spec.dropout, ctx.training, dropoutSeed(ctx, index, 1)));
-      const expanded = geluTanh(addBias(denseMatMul(layerNorm(afterAttention, ln2Gamma.variable, value(ln2Beta), BLOCK_EPSILON), fcKernel.variable), value(fcBias)));
-      const projected = addBias(denseMatMul(expanded, mlpKernel.variable), value(mlpBias));
+      const expanded = geluTanh(addBias(adaptedMatMul(layerNorm(afterAttention, ln2Gamma.variable, value(ln2Beta), BLOCK_EPSILON), fcKernel.variable, fcAdapter?.adapter), value(fcBias)));
+      const projected = addBias(adaptedMatMul(expanded, mlpKernel.variable, mlpAdapter?.adapter), value(mlpBias));
       return tf.add(afterAttention, seededDropout(projected, spec.dropout, ctx.training, dropoutSeed(ctx, index, 2)));
     },
   };

@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerSpec } from '../api/schema.ts';
 import { buildLanguageModelLayer, type LanguageModelContext, type WeightFactory } from './language-model-layers.ts';
-import { activate, addBias as addBiasTensor, denseMatMul, layerNorm } from './ops.ts';
+import { adaptedMatMul, createAdapter, layerTargets, type LoraSpec } from './lora.ts';
+import { activate, addBias as addBiasTensor, layerNorm } from './ops.ts';
 import { inferLayerShapes } from './shapes.ts';
 import { mixSeed } from './seeds.ts';
 
@@ -30,12 +31,21 @@ export interface NamedVariable {
    * stay bit-identical; checkpoints and weight digests hold only the embedding's.
    */
   tiedCopy?: boolean;
+  /** A LoRA adapter (model/lora.ts): trains while the kernel it adapts stays frozen. */
+  adapter?: true;
+}
+
+export interface BuildOptions {
+  /** spec.training.lora: adapters on the targeted kernels. */
+  lora?: LoraSpec;
 }
 
 export interface Layer {
   index: number;
   spec: LayerSpec;
   weights: NamedVariable[];
+  /** True when LoRA adapts this layer: its own (base) weights are frozen, its adapters train. */
+  adapted?: true;
   apply(x: tf.Tensor, ctx: ApplyContext): tf.Tensor;
 }
 
@@ -43,10 +53,10 @@ export interface Layer {
  * Creates layers `from` (inclusive) to `to` (exclusive) of the model; others are not materialised.
  * `specs` is the expanded layer list (model/expand.ts) with vocabularies resolved (model/vocabulary.ts).
  */
-export function buildLayers(inputShape: number[], specs: LayerSpec[], seed: number, from = 0, to = specs.length): Layer[] {
+export function buildLayers(inputShape: number[], specs: LayerSpec[], seed: number, from = 0, to = specs.length, options: BuildOptions = {}): Layer[] {
   const { outputShapes } = inferLayerShapes(inputShape, specs);
   const useIm2col = !tf.getKernel('Conv2DBackpropFilter', tf.getBackend());
-  const context = languageModelContext(specs, seed);
+  const context = languageModelContext(specs, seed, options.lora);
   const layers: Layer[] = [];
   for (let index = from; index < to; index++) {
     const spec = specs[index]!;
@@ -57,11 +67,12 @@ export function buildLayers(inputShape: number[], specs: LayerSpec[], seed: numb
 }
 
 /** What language-model layers need to know about the whole model, whichever slice is built. */
-function languageModelContext(specs: LayerSpec[], seed: number): LanguageModelContext {
+function languageModelContext(specs: LayerSpec[], seed: number, lora: LoraSpec | undefined): LanguageModelContext {
   const index = specs.findIndex((spec) => spec.type === 'embedding');
   const embedding = specs[index];
   return {
     seed,
+    ...(lora ? { lora } : {}),
     blocks: specs.filter((spec) => spec.type === 'transformerBlock').length,
     embedding: embedding?.type === 'embedding' ? { index, vocabSize: embedding.vocabSize!, units: embedding.units } : undefined,
   };
@@ -72,7 +83,7 @@ function buildLayer(index: number, spec: LayerSpec, inShape: number[], seed: num
   const weight: WeightFactory = (suffix, value, options = {}) => {
     const variable = tf.variable(value, true); // copies the initial value
     value.dispose();
-    return { name: options.name ?? `${prefix}/${suffix}`, variable, ...(options.tiedCopy ? { tiedCopy: true } : {}) };
+    return { name: options.name ?? `${prefix}/${suffix}`, variable, ...(options.tiedCopy ? { tiedCopy: true } : {}), ...(options.adapter ? { adapter: true as const } : {}) };
   };
   const initSeed = (slot: number) => mixSeed(seed, index, slot);
   switch (spec.type) {
@@ -80,9 +91,10 @@ function buildLayer(index: number, spec: LayerSpec, inShape: number[], seed: num
       const fanIn = inShape[inShape.length - 1]!;
       const kernel = weight('kernel', glorotUniform([fanIn, spec.units], fanIn, spec.units, initSeed(0)));
       const bias = spec.useBias ? weight('bias', tf.zeros([spec.units])) : undefined;
+      const lora = layerTargets(context.lora, spec).length > 0 ? createAdapter(weight, context.lora!, seed, index, 'kernel', 0, [fanIn, spec.units]) : undefined;
       return {
-        index, spec, weights: bias ? [kernel, bias] : [kernel],
-        apply: (x) => activate(addBias(denseMatMul(x, kernel.variable), bias), spec.activation),
+        index, spec, weights: [kernel, ...(bias ? [bias] : []), ...(lora?.weights ?? [])], ...(lora ? { adapted: true as const } : {}),
+        apply: (x) => activate(addBias(adaptedMatMul(x, kernel.variable, lora?.adapter), bias), spec.activation),
       };
     }
     case 'conv2d': {

@@ -20,7 +20,8 @@ export interface Evaluation {
 
 export function evaluate(spec: PipelineJobSpec, weights: WeightBytes[], validation: Dataset): Evaluation {
   if (validation.count === 0) return {};
-  const layers = buildLayers(spec.model.inputShape, jobLayers(spec), spec.training.seed);
+  const specs = jobLayers(spec);
+  const layers = buildLayers(spec.model.inputShape, specs, spec.training.seed, 0, specs.length, spec.training.lora ? { lora: spec.training.lora } : {});
   const byName = new Map(weights.map((w) => [w.name, w.data]));
   for (const { name, variable } of layers.flatMap((l) => l.weights)) {
     const data = byName.get(name);

@@ -145,7 +145,7 @@ async function languageModelResults(job: PipelineJob, tokenizer: TokenizerSpec, 
   const results: Partial<RunSummary> = { valLoss, perplexity: valLoss === undefined ? undefined : Math.exp(valLoss), tokensPerSecond };
   if (sampleTokens === 0) return results;
   const [{ generate }, { trainedModel }, { loadTokenizer }] = await Promise.all([import('../generate/generate.ts'), import('../generate/trained-model.ts'), import('../data/tokenizer.ts')]);
-  const model = trainedModel(job.spec.model, job.spec.training.seed, new Map(weights.map((w) => [w.name, w.data])));
+  const model = trainedModel(job.spec.model, job.spec.training.seed, new Map(weights.map((w) => [w.name, w.data])), job.spec.training.lora);
   try {
     const options = { maxTokens: sampleTokens, temperature: 0.8, topK: 200, seed: job.spec.training.seed };
     // Start from a newline, as nanoGPT's sample.py does, unless a char vocabulary lacks one.

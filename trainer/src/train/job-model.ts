@@ -16,8 +16,8 @@ export interface StageBuild {
 export function buildStage(spec: PipelineJobSpec, from: number, to: number): StageBuild {
   const { model: modelSpec, training, pipeline } = spec;
   const all = jobLayers(spec);
-  const layers = buildLayers(modelSpec.inputShape, all, training.seed, from, to);
-  // Frozen weights get no gradient and no optimizer slot (so checkpoints hold none for them).
+  const layers = buildLayers(modelSpec.inputShape, all, training.seed, from, to, { ...(training.lora ? { lora: training.lora } : {}) });
+  // Frozen weights (LoRA's base ones too) get no gradient and no optimizer slot (so checkpoints hold none for them).
   const trainable = trainableWeights(layers, layerTrains(spec));
   const model = new StageModel(layers, from === 0, to === all.length, modelSpec.loss, 1 / pipeline.microBatches, { trainable, inputGradient: needsInputGradient(spec, from) });
   return { model, optimizer: createOptimizer(training.optimizer, model.trainable) };
