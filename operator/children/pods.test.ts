@@ -96,7 +96,7 @@ test('spec.model.from.persistentVolumeClaim is mounted read-only on every stage 
     assert.deepEqual(pod.spec?.containers[0]?.volumeMounts?.find((m) => m.name === SOURCE_VOLUME), { name: SOURCE_VOLUME, mountPath: '/source', readOnly: true });
     assert.ok(pod.spec?.containers[0]?.volumeMounts?.some((m) => m.mountPath === '/ckpt' && !m.readOnly), 'the job\'s own claim stays writable');
   }
-  const prepare = buildPreparePod(input);
+  const prepare = buildPreparePod({ ...input, attempt: 0 });
   assert.ok(!prepare.spec?.volumes?.some((v) => v.name === SOURCE_VOLUME));
   assert.ok(!prepare.spec?.containers[0]?.volumeMounts?.some((m) => m.name === SOURCE_VOLUME));
   assert.ok(prepare.spec?.volumes?.some((v) => v.name === 'checkpoints'), 'the preparation pod keeps the job\'s claim');

@@ -21,6 +21,8 @@ const message = (result: ReturnType<typeof validated>): string => (result.ok ? '
 test('a source on the job\'s claim (under spec.checkpoint.path) or under the source claim\'s mountPath is accepted', () => {
   assert.equal(validated({ checkpoint: { path: '/ckpt/pretrain', step: 4 } }).ok, true);
   assert.equal(validated({ tfjsLayers: '/ckpt/models/model.json' }).ok, true);
+  assert.equal(validated({ huggingface: '/source/gpt2', persistentVolumeClaim: { claimName: 'theirs', mountPath: '/source' } }).ok, true);
+  assert.match(message(validated({ huggingface: '/models/gpt2' })), /^spec\.model\.from\.huggingface \("\/models\/gpt2"\) is on no volume the stage pods mount/);
   assert.equal(validated({ checkpoint: { path: '/source' }, persistentVolumeClaim: { claimName: 'theirs', mountPath: '/source' } }).ok, true);
   assert.equal(validated({ checkpoint: { path: '/source/run/' }, persistentVolumeClaim: { claimName: 'theirs', mountPath: '/source' } }, null).ok, true, 'a job without checkpoints may read from a claim');
   assert.equal(validated({ tfjsLayers: '/models/m/model.json' }, { ...CLAIM, persistentVolumeClaim: undefined, volumeClaimTemplate: { storage: '1Gi' } }).ok, false);

@@ -15,6 +15,7 @@ function sourcePath(spec: PipelineJob['spec']): { field: string; path: string } 
   const from = spec.model.from;
   if (from?.checkpoint) return { field: 'spec.model.from.checkpoint.path', path: from.checkpoint.path };
   if (from?.tfjsLayers !== undefined) return { field: 'spec.model.from.tfjsLayers', path: from.tfjsLayers };
+  if (from?.huggingface !== undefined) return { field: 'spec.model.from.huggingface', path: from.huggingface };
   return undefined;
 }
 
