@@ -29,6 +29,8 @@ export interface StageRuntime {
   seed: number;
   clipNorm?: number;
   exchangeNorm: NormExchange;
+  /** Exchange the norm at every OPT even without clipping: frozen leading stages are held back by it (norm-exchange.ts). */
+  normHandshake: boolean;
   /** Receives every frame from the neighbours, checked and with a timeout (stage-frames.ts). */
   frames: StageFrames;
   /** Sums the two halves of a tied weight's gradient before the update (tied-weights.ts). */
@@ -130,7 +132,7 @@ export async function runStep(runtime: StageRuntime, step: number, learningRate:
         case 'OPT':
           gradientNorm = await timed('optimizerSeconds', async () => {
             const grads = await runtime.reduceTied(accumulator.take(), step);
-            return optimizerStep({ optimizer: runtime.optimizer, step, grads, learningRate, clipNorm: runtime.clipNorm, exchangeNorm: runtime.exchangeNorm, countsInNorm: runtime.countsInNorm });
+            return optimizerStep({ optimizer: runtime.optimizer, step, grads, learningRate, clipNorm: runtime.clipNorm, exchangeNorm: runtime.exchangeNorm, countsInNorm: runtime.countsInNorm, handshake: runtime.normHandshake });
           });
           break;
       }

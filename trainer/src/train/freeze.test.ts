@@ -78,6 +78,26 @@ describe('freezing: frozen weights stay, pipelines equal single-process training
     }
   }
 
+  // Without clipping no norm travels for clipping's sake: the frozen leading stages (no RECV_B) are
+  // held to one step ahead only by the per-step norm handshake (norm-exchange.ts). Before it, stage 0
+  // sent step 2 while stage 1 was in step 0 and the screen closed the link.
+  for (const [partition, freezeLayers] of [[[2, 4], 1], [[1, 2, 3], 3]] as const) {
+    for (const schedule of ['GPipe', '1F1B'] as const) {
+      test(`no gradientClipNorm: freeze.layers ${freezeLayers}, partition ${partition.join('+')}, ${schedule}`, async () => {
+        const clipped = frozenMlp({ layers: freezeLayers }, { stages: partition.length, schedule });
+        const spec = { ...clipped, training: { ...clipped.training, steps: 5, gradientClipNorm: undefined } };
+        const data = await loadJobData(spec);
+        const reference = await trainSingleProcess(spec, data);
+        const pipelined = await trainPipelineInProcess(spec, data, [...partition]);
+        assert.equal(weightsDigest(pipelined.weights), weightsDigest(reference.weights));
+        assert.deepEqual(pipelined.losses, reference.losses);
+        const frozenStages = partition.length - 1;
+        pipelined.receivedFrames.slice(0, frozenStages).forEach((frames, stage) => assert.equal(gradientFrames(frames), 0, `stage ${stage} receives no gradient frames`));
+        assert.equal(pipelined.receivedFrames[0]!.get(FrameKind.GradNorm), 5, 'stage 0 gets the squared sums (none: an empty list) once per step, the handshake');
+      });
+    }
+  }
+
   test('freeze.layers: 3 freezes dense, dropout, dense: with partition 2+1+3 stages 0 and 1 run no backward', async () => {
     const spec = frozenMlp({ layers: 3 }, { stages: 3, schedule: '1F1B' });
     const data = await loadJobData(spec);

@@ -37,8 +37,11 @@ export async function optimizerStep(options: {
   exchangeNorm: NormExchange;
   /** Which gradients count in the norm (default all): a tied copy's equals the original's, counted once. */
   countsInNorm?: readonly boolean[];
+  /** Exchange the norm even without clipping (no sums, value unused): the handshake of frozen leading stages (norm-exchange.ts). */
+  handshake?: boolean;
 }): Promise<number | undefined> {
-  const { optimizer, step, grads, learningRate, clipNorm, exchangeNorm, countsInNorm } = options;
+  const { optimizer, step, grads, learningRate, clipNorm, exchangeNorm, countsInNorm, handshake } = options;
+  if (clipNorm === undefined && handshake) await exchangeNorm([], step);
   let norm: number | undefined;
   let applied = grads;
   if (clipNorm !== undefined) {

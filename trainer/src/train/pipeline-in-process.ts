@@ -18,7 +18,7 @@ export interface InProcessResult {
   losses: number[];
   /** Validation loss by (0-based) step, for the steps that were evaluated. */
   valLosses: Map<number, number>;
-  /** Frames each stage received, by FrameKind, counted at its links (index: stage). */
+  /** Frames that arrived at each stage, by FrameKind, counted as its links' screen sees them: asked for or not, admitted or refused (index: stage). */
   receivedFrames: Array<Map<number, number>>;
 }
 
@@ -27,7 +27,7 @@ export async function trainPipelineInProcess(spec: PipelineJobSpec, data: Traini
   const links = await connectChain(partition.length, { token: randomBytes(16).toString('hex'), maxPayloadBytes: maxBoundaryBytes(spec, partition) });
   const receivedFrames = partition.map(() => new Map<number, number>());
   const sessions = partition.map((_, stage) => {
-    const count = (link: Link | undefined) => link && countingReceives(link, receivedFrames[stage]!);
+    const count = (link: Link | undefined) => link && countingArrivals(link, receivedFrames[stage]!);
     return createStageSession({ spec, stage, partition, data, upstream: count(links[stage - 1]?.[1]), downstream: count(links[stage]?.[0]) });
   });
   const losses: number[] = [];
@@ -48,16 +48,20 @@ export async function trainPipelineInProcess(spec: PipelineJobSpec, data: Traini
   }
 }
 
-/** The link, counting every frame received through it by kind in `counts`. */
-function countingReceives(link: Link, counts: Map<number, number>): Link {
+/**
+ * The link, counting every frame that arrives on it by kind in `counts`. Counted in the screen,
+ * which the link calls once per arriving frame (those already waiting when it is installed too),
+ * so a frame the stage never asks for is counted as well: a frozen stage asks for no gradient.
+ */
+function countingArrivals(link: Link, counts: Map<number, number>): Link {
   return {
     send: (frame) => link.send(frame),
-    receive: async (kind, step, microBatch, timeoutMs) => {
-      const frame = await link.receive(kind, step, microBatch, timeoutMs);
-      counts.set(frame.kind, (counts.get(frame.kind) ?? 0) + 1);
-      return frame;
-    },
-    screen: (check) => link.screen(check),
+    receive: (kind, step, microBatch, timeoutMs) => link.receive(kind, step, microBatch, timeoutMs),
+    screen: (check) =>
+      link.screen((frame) => {
+        counts.set(frame.kind, (counts.get(frame.kind) ?? 0) + 1);
+        return check(frame);
+      }),
     closed: link.closed,
     close: (reason) => link.close(reason),
     get stats() {

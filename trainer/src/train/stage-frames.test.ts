@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { linkPair } from '../../../test/support/link-helpers.ts';
 import { tinyGptJob } from '../../../test/support/gpt-jobs.ts';
+import { tinyMlpJob } from '../../../test/support/tiny-jobs.ts';
 import { jobLayers } from '../model/expand.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
 import { resolveVocabulary } from '../model/vocabulary.ts';
@@ -109,4 +110,17 @@ test('a screened link closes with 1008 on a wrong key, arrived before or after s
 
 test('receiveTimeoutMs must be a positive integer', () => {
   assert.throws(() => stage1(undefined, 0), /receiveTimeoutMs must be a positive integer \(ms\), got 0/);
+});
+
+test('a frozen leading stage: gradients are never due from downstream; the norm handshake is, even without clipping', () => {
+  const mlp = tinyMlpJob();
+  const unclipped = { ...mlp, training: { ...mlp.training, gradientClipNorm: undefined } };
+  const frozen = { ...unclipped, training: { ...unclipped.training, freeze: { layers: 1 } } };
+  const stage0 = (jobSpec: typeof mlp) => new StageFrames({ spec: jobSpec, partition: [2, 4], stage: 0, plan: { microBatchSize: 2, totalSteps: 3 } });
+  const gradient = float32(FrameKind.Gradient, 0, 0, [2, 16]);
+  const sums: Frame = { kind: FrameKind.GradNorm, step: 0, microBatch: 0, dtype: 'float64', shape: [0], data: new Float64Array(0) };
+  assert.match(stage0(frozen).admit(gradient, 'downstream') ?? 'admitted', /Gradient frame for step 0, micro-batch 0, which is never due: a frozen leading stage runs no backward/);
+  assert.equal(stage0(frozen).admit(sums, 'downstream'), undefined, 'the empty squared sums of the handshake');
+  assert.equal(stage0(unclipped).admit(gradient, 'downstream'), undefined, 'stage 0 trains: its gradients are due');
+  assert.match(stage0(unclipped).admit(sums, 'downstream') ?? 'admitted', /never due: the job does not clip gradients and has no frozen leading stage/);
 });

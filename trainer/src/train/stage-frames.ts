@@ -6,17 +6,20 @@
 //
 // Which steps may arrive early: the current one and the next, no other. The upstream stage can
 // finish step s (and its evaluation) and send step s + 1 while this stage is still in step s, but
-// it cannot finish step s + 1 before this stage sent its gradients of s + 1; downstream frames
-// never run ahead of this stage's own activations. A step before the current one is over: every
-// frame of it was due, and received, before the stage moved on.
+// it cannot finish step s + 1 before this stage sent it a frame of s + 1 that it waits for: the
+// gradients of s + 1, or, for a frozen leading stage (no backward, so no gradients: schedule/
+// frozen.ts), the squared sums of the norm exchange, which then runs at every OPT as a handshake
+// (norm-exchange.ts). Downstream frames never run ahead of this stage's own activations. A step
+// before the current one is over: every frame of it was due, and received, before the stage moved on.
 import type { PipelineJobSpec } from '../api/schema.ts';
 import { jobLayers } from '../model/expand.ts';
+import { backwardFreeStages } from '../model/trainable.ts';
 import { rangesFromSizes } from '../model/partition.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
 import { FrameKind, ReceiveTimeoutError, type Frame, type Link } from '../transport/index.ts';
 import { evaluationDue } from './evaluation.ts';
 import { checkFrame, describeKey, describePeer, PeerFrameError, type FrameExpectation, type FrameKey, type Peer } from './expected-frames.ts';
-import { NORM_DOWNSTREAM, SUMS_UPSTREAM } from './norm-exchange.ts';
+import { NORM_DOWNSTREAM, normExchanged, SUMS_UPSTREAM } from './norm-exchange.ts';
 import { tiedGradientShape, tiedRole, TOWARD_COPY, TOWARD_ORIGINAL } from './tied-weights.ts';
 
 /**
@@ -138,6 +141,7 @@ export class StageFrames implements FrameReceiver {
         return inRange(spec.pipeline.microBatches, 'a step') ?? { dtype: 'float32', shape: [plan.microBatchSize, ...this.shapes.activation] };
       case FrameKind.Gradient:
         if (fromUpstream || !this.shapes.gradient) return 'is never due: gradients come from the downstream stage';
+        if (this.shapes.frozenLeading) return 'is never due: a frozen leading stage runs no backward (schedule/frozen.ts)';
         return inRange(spec.pipeline.microBatches, 'a step') ?? { dtype: 'float32', shape: [plan.microBatchSize, ...this.shapes.gradient] };
       case FrameKind.Evaluation: {
         if (!fromUpstream || !this.shapes.activation) return 'is never due: evaluation activations come from the upstream stage';
@@ -147,7 +151,7 @@ export class StageFrames implements FrameReceiver {
         return inRange(evaluation.microBatches, 'an evaluation') ?? { dtype: 'float32', shape: [rows, ...this.shapes.activation] };
       }
       case FrameKind.GradNorm:
-        if (spec.training.gradientClipNorm === undefined) return 'is never due: the job does not clip gradients';
+        if (!normExchanged(spec, partition)) return 'is never due: the job does not clip gradients and has no frozen leading stage (norm-exchange.ts)';
         if (fromUpstream) return microBatch === NORM_DOWNSTREAM ? { dtype: 'float64', shape: [1] } : `is never due: the norm from upstream comes as micro-batch ${NORM_DOWNSTREAM}`;
         return microBatch === SUMS_UPSTREAM
           ? { dtype: 'float64', shape: [undefined], maxElements: this.shapes.downstreamParameters }
@@ -184,6 +188,8 @@ function boundaryShapes({ spec, partition, stage }: StageFramesSetup) {
     activation: range.from > 0 ? outputShapes[range.from - 1] : undefined,
     gradient: last ? undefined : outputShapes[range.to - 1],
     tied: tiedGradientShape(spec),
+    // A frozen leading stage: before the first stage with something to train (schedule/frozen.ts).
+    frozenLeading: stage < backwardFreeStages(spec, rangesFromSizes(partition)),
     // Squared sums from downstream: one per counted weight of the later stages, each of at least one parameter.
     downstreamParameters: parameterCounts.slice(range.to).reduce((a, b) => a + b, 0),
   };

@@ -14,7 +14,7 @@ import { evaluateStage, evaluationDue } from './evaluation.ts';
 import { runStep, type StageRuntime, type StepResult } from './executor.ts';
 import { buildStage } from './job-model.ts';
 import { learningRateAt } from './lr-schedule.ts';
-import { linkNormExchange } from './norm-exchange.ts';
+import { linkNormExchange, normHandshake } from './norm-exchange.ts';
 import { StageFrames } from './stage-frames.ts';
 import { countsInNorm, tiedGradientBytes, tiedReduction, tiedRole } from './tied-weights.ts';
 
@@ -61,6 +61,7 @@ export function createStageSession(setup: StageSetup): StageSession {
     seed: spec.training.seed,
     clipNorm: spec.training.gradientClipNorm,
     exchangeNorm: linkNormExchange(upstream, downstream, frames),
+    normHandshake: normHandshake(spec, partition),
     frames,
     reduceTied: tiedReduction(tiedRole(spec, partition, stage), model.trainable, { upstream, downstream, frames }),
     countsInNorm: countsInNorm(model.trainable),
