@@ -3,7 +3,7 @@
 // kernel (r <= its smaller side, or the "low-rank" update is not low-rank). model/lora.ts builds
 // the adapters; model/trainable.ts decides what trains.
 import { jobLayers } from '../model/expand.ts';
-import { layerTargets, targetsOf, type LoraTarget } from '../model/lora.ts';
+import { layerTargets, targetsOf, type LoraTarget } from '../model/lora-targets.ts';
 import { inferLayerShapes } from '../model/shapes.ts';
 import { problemAt, type LocatedProblem } from './problems.ts';
 import type { LayerSpec, PipelineJob } from './schema.ts';

@@ -4,7 +4,7 @@
 // Stage 0 stores it in its manifest; `pipetrain generate` rebuilds the model from it.
 import type { PipelineJob } from '../api/schema.ts';
 import type { TokenizerSpec } from '../data/tokenizer.ts';
-import type { LoraSpec } from '../model/lora.ts';
+import type { LoraSpec } from '../model/lora-targets.ts';
 
 export interface ModelDescription {
   model: PipelineJob['spec']['model'];

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerSpec, PipelineJobSpec } from '../api/schema.ts';
 import { jobLayers } from '../model/expand.ts';
 import { buildLayers, type Layer } from '../model/layers.ts';
-import type { LoraSpec } from '../model/lora.ts';
+import type { LoraSpec } from '../model/lora-targets.ts';
 
 export interface ForwardModel {
   inputShape: number[];

@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerSpec } from '../api/schema.ts';
 import { causalSelfAttention } from './attention.ts';
 import type { ApplyContext, Layer, NamedVariable } from './layers.ts';
-import { adaptedMatMul, createAdapter, layerTargets, type LoraSpec } from './lora.ts';
+import { adaptedMatMul, createAdapter } from './lora.ts';
+import { layerTargets, type LoraSpec } from './lora-targets.ts';
 import { addBias, denseMatMul, geluTanh, layerNorm, seededDropout } from './ops.ts';
 import { mixSeed } from './seeds.ts';
 

@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerSpec } from '../api/schema.ts';
 import { buildLanguageModelLayer, type LanguageModelContext, type WeightFactory } from './language-model-layers.ts';
-import { adaptedMatMul, createAdapter, layerTargets, type LoraSpec } from './lora.ts';
+import { adaptedMatMul, createAdapter } from './lora.ts';
+import { layerTargets, type LoraSpec } from './lora-targets.ts';
 import { activate, addBias as addBiasTensor, layerNorm } from './ops.ts';
 import { inferLayerShapes } from './shapes.ts';
 import { mixSeed } from './seeds.ts';

@@ -4,12 +4,9 @@
 // computes the base model's outputs bit for bit. A is seeded by (job seed, layer, slot) like every
 // other weight, so it does not depend on the partition. What trains is decided in trainable.ts.
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerSpec, PipelineJobSpec } from '../api/schema.ts';
+import type { LoraSpec } from './lora-targets.ts';
 import { denseMatMul } from './ops.ts';
 import { mixSeed } from './seeds.ts';
-
-export type LoraSpec = NonNullable<PipelineJobSpec['training']['lora']>;
-export type LoraTarget = LoraSpec['targets'][number];
 
 /** Standard deviation of A's initial values. */
 const ADAPTER_STD = 0.02;
@@ -24,20 +21,6 @@ export interface Adapter {
   b: tf.Tensor;
   /** alpha / rank. */
   scale: number;
-}
-
-/** The targets a layer kind offers: a dense layer its kernel, a transformerBlock its attention and MLP products. */
-export function targetsOf(layer: LayerSpec): LoraTarget[] {
-  switch (layer.type) {
-    case 'dense': return ['dense'];
-    case 'transformerBlock': return ['attention', 'mlp'];
-    default: return [];
-  }
-}
-
-/** The targets of `lora` that apply to `layer` (none without lora). */
-export function layerTargets(lora: LoraSpec | undefined, layer: LayerSpec): LoraTarget[] {
-  return lora ? targetsOf(layer).filter((target) => lora.targets.includes(target)) : [];
 }
 
 export function loraScale(lora: LoraSpec): number {

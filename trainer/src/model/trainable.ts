@@ -11,7 +11,7 @@ import type { LayerSpec } from '../api/schema.ts';
 import type { StageRange } from './partition.ts';
 import { expandLayers } from './expand.ts';
 import type { Layer, NamedVariable } from './layers.ts';
-import { layerTargets, type LoraSpec } from './lora.ts';
+import { layerTargets, type LoraSpec } from './lora-targets.ts';
 
 /** The parts of a job spec that decide what trains. */
 export interface TrainableSpec {
