@@ -93,13 +93,18 @@ export class CheckpointWriter {
     const created = await mkdir(folder, { recursive: true });
     if (created !== undefined) for (const parent of new Set([path.dirname(created), this.dir])) await fsyncFolder(parent);
     // Layer files are written concurrently: their writes and fsyncs overlap on the thread pool.
-    const layers: StageManifest['layers'] = await Promise.all(
+    // All of them are waited for, also when one fails: none is left writing (or leaves its temporary
+    // file) after save() has answered.
+    const settled = await Promise.allSettled(
       s.layers.map(async (layer) => {
         const file = layerFileName(layer.layerIndex);
         const { bytes, sha256 } = await writeFileAtomic(folder, file, encodeLayer(layer).chunks, { syncFolder: false });
         return { layerIndex: layer.layerIndex, file, bytes, sha256 };
       }),
     );
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const layers: StageManifest['layers'] = settled.map((result) => (result as PromiseFulfilledResult<StageManifest['layers'][number]>).value);
     await fsyncFolder(folder);
     // The manifest goes last: its presence means this stage's layer files are complete and durable.
     const manifest: StageManifest = {
