@@ -114,7 +114,7 @@ cluster.test(
       const manifest = parseObjects(await helmOn(client, home, ['get', 'manifest', RELEASE, '--namespace', namespace]));
       const kinds = manifest.map((o) => o.kind).sort();
       for (const kind of ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Service', 'ServiceAccount']) assert.ok(kinds.includes(kind), `release has a ${kind}: ${kinds.join(', ')}`);
-      await client.kubectl(['wait', '--for=condition=Established', 'crd/pipelinejobs.pipetrain.io', '--timeout=30s']);
+      await client.waitForCrdEstablished('pipelinejobs.pipetrain.io');
 
       // The operator pod runs under the chart's ServiceAccount, with its token mounted; it is the leader,
       // so it wrote the Lease (a MicroTime renewTime) through that ServiceAccount's RBAC.

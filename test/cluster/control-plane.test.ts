@@ -59,7 +59,7 @@ cluster.test('a CRD applied with kubectl becomes Established and kubectl explain
   };
   try {
     await client.kubectl(['apply', '-f', '-'], JSON.stringify(crd));
-    await client.kubectl(['wait', '--for=condition=Established', '--timeout=30s', `crd/widgets.${group}`]);
+    await client.waitForCrdEstablished(`widgets.${group}`);
     const explained = await waitFor('kubectl explain', async () => {
       const out = await client.kubectl(['explain', `widgets.spec.size`, `--api-version=${group}/v1`]);
       return out.includes('size is how many gears') ? out : undefined;

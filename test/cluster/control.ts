@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { type ClusterState, controlSocket } from './state.ts';
+import { waitFor } from './util.ts';
 
 export interface AgentPod {
   key: string;
@@ -65,6 +66,16 @@ export class ClusterClient {
       );
       if (input !== undefined) child.stdin?.end(input);
     });
+  }
+
+  /**
+   * Waits until the CustomResourceDefinition `name` (plural.group) is Established. Not `kubectl wait
+   * --for=condition=Established`: it fails at once ("conditions accessor error: <nil>") when it looks
+   * before the API server has written the CRD's first condition, which a busy machine shows (CI).
+   */
+  async waitForCrdEstablished(name: string, timeoutMs = 30_000): Promise<void> {
+    const established = async () => (await this.kubectl(['get', `crd/${name}`, '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}'])).trim() === 'True';
+    await waitFor(`crd/${name} to be Established`, established, timeoutMs);
   }
 
   /** Output of the pod's container (all restarts appended), like `kubectl logs`. '' if it never ran. */

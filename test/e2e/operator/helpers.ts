@@ -28,7 +28,7 @@ const custom = { group: API_GROUP, version: API_VERSION, plural: PLURAL };
 /** Applies the generated CRD and waits until it is Established. */
 export async function installCrd(client: ClusterClient): Promise<void> {
   await client.kubectl(['apply', '--server-side', '-f', CRD_FILE]);
-  await client.kubectl(['wait', '--for=condition=Established', `crd/${PLURAL}.${API_GROUP}`, '--timeout=30s']);
+  await client.waitForCrdEstablished(`${PLURAL}.${API_GROUP}`);
 }
 
 /**
