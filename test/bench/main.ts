@@ -65,6 +65,11 @@ async function main(): Promise<void> {
     console.log(`## pipetrain prepare: ${(options.bytes / 1e6).toFixed(0)} MB of generated text, ${options.tokenizer} tokens (PIPETRAIN_BENCH_PREPARE_MB to change the size)\n`);
     console.log(formatPrepareBench(await runPrepareBench(options)) + '\n');
   }
+  if (wanted('classify')) {
+    const { classifyBenchOptions, formatClassifyBench, runClassifyBench } = await import('./classify-bench.ts');
+    console.log('## Classification on top of a language model: SpamAssassin, fine-tuned vs from scratch (PIPETRAIN_BENCH_CLASSIFY_* to change the sizes)\n');
+    console.log(formatClassifyBench(await runClassifyBench(classifyBenchOptions())) + '\n');
+  }
   if (wanted('nodeloss')) {
     await clusterBench('Node loss on the test control plane (operator, tiny job, 3 stages)', async () => {
       const { formatNodeLossBench, runNodeLossBench } = await import('./node-loss-bench.ts');

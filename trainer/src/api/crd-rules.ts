@@ -111,8 +111,9 @@ const SCHEDULE = 'self.training.learningRateSchedule';
 // The model and data checks of model-checks.ts that need no shape inference.
 const modelRules: CelRule[] = [
   {
-    // tokenCrossentropy is computed from logits (an lmHead), so only the two probability losses need softmax.
-    rule: `self.model.loss == 'meanSquaredError' || self.model.loss == 'tokenCrossentropy' || (has(${LAST_LAYER}.activation) && ${LAST_LAYER}.activation == 'softmax')`,
+    // tokenCrossentropy is computed from logits (an lmHead), so only the two probability losses need softmax;
+    // a classificationHead always ends in softmax (its activation defaults to it, but the merged CRD schema has no per-type default).
+    rule: `self.model.loss == 'meanSquaredError' || self.model.loss == 'tokenCrossentropy' || ${LAST_LAYER}.type == 'classificationHead' || (has(${LAST_LAYER}.activation) && ${LAST_LAYER}.activation == 'softmax')`,
     message: 'crossentropy is computed on probabilities, so the last layer of spec.model.layers must apply softmax (set activation: softmax, or append {type: activation, activation: softmax})',
     fieldPath: '.model.layers',
   },
@@ -191,8 +192,8 @@ const languageModelRules: CelRule[] = [
     fieldPath: '.model.layers',
   },
   {
-    rule: `self.data.dataset.type in ['tokens', 'sft'] || ${LAYERS}.all(l, l.type != 'embedding' || has(l.vocabSize))`,
-    message: 'spec.model.layers[*].vocabSize: an embedding needs a vocabSize; only a tokens or sft dataset provides a default',
+    rule: `self.data.dataset.type in ['tokens', 'sft', 'textClassification'] || ${LAYERS}.all(l, l.type != 'embedding' || has(l.vocabSize))`,
+    message: 'spec.model.layers[*].vocabSize: an embedding needs a vocabSize; only a tokens, sft or textClassification dataset provides a default',
     fieldPath: '.model.layers',
   },
 ];

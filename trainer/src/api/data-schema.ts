@@ -97,8 +97,35 @@ const SftDataset = z
   })
   .describe('Demonstrations for language models: each sample is prompt + completion tokens, cut or padded to spec.model.inputShape[0]; targets are shifted by one token and only completion tokens count in the loss, normalized by the completion tokens of the whole batch. spec.data.validationSplit holds demonstrations out for validation. A demonstration left without completion tokens by the cut is skipped, with a warning that counts them. See docs/fine-tuning-sft.md.');
 
+/** Bound on a textClassification dataset's declared labels. */
+export const MAX_TEXT_LABELS = 1024;
+
+const TextClassificationDataset = z
+  .strictObject({
+    type: z.literal('textClassification').describe('type: "textClassification", labelled texts for a language model ending in a classificationHead: a JSON Lines file of texts and labels.'),
+    path: z
+      .string()
+      .min(1)
+      .max(MAX_PATH_LENGTH)
+      .describe('path: the JSON Lines file, one labelled text (a JSON object) per line; blank lines are ignored; a relative path is resolved against the folder of the job file. Required.'),
+    textField: z.string().min(1).max(253).default('text').describe('textField: the key of each line holding the text (a string). Default "text".'),
+    labelField: z.string().min(1).max(253).default('label').describe('labelField: the key of each line holding the label: an integer 0..classes-1, or one of labels. Default "label".'),
+    labels: z
+      .array(z.string().min(1).max(253))
+      .min(2)
+      .max(MAX_TEXT_LABELS)
+      .optional()
+      .describe('labels: names of the classes in class order (label i is class i), when the file holds names; a name not in the list is an error naming file:line. Default: the file holds integer labels.'),
+    unknownCharacters: z
+      .enum(['error', 'drop'])
+      .default('error')
+      .describe('unknownCharacters: what to do with a character a char tokenizer has no id for: "error" names file:line and the character, "drop" removes it from the text. Default "error".'),
+    tokenizer: SftTokenizer,
+  })
+  .describe('Labelled texts for classification on top of a language model: each sample is the text\'s first spec.model.inputShape[0] tokens, padded on the left with id 0 when shorter, so the last position (the one a classificationHead reads) is the last kept token; its label is the class index. spec.data.validationSplit holds texts out for validation, as for other datasets. Use loss sparseCategoricalCrossentropy. See docs/fine-tuning.md.');
+
 export const DatasetSchema = z
-  .discriminatedUnion('type', [MnistDataset, SyntheticDataset, FileDataset, TokensDataset, SftDataset])
+  .discriminatedUnion('type', [MnistDataset, SyntheticDataset, FileDataset, TokensDataset, SftDataset, TextClassificationDataset])
   .describe('dataset: where samples come from; the fields allowed depend on its type. Required.');
 
 /** Every dataset type the schema accepts. */

@@ -28,6 +28,14 @@ export function checkLanguageModel(job: PipelineJob): LocatedProblem[] {
       problems.push(problemAt(layerPath(i, 'vocabSize'), `a tied lmHead has the embedding's vocabulary (${embedding.vocabSize}), got ${layer.vocabSize}; remove vocabSize here`));
     }
   });
+  layers.forEach((layer, i) => {
+    if (layer.type === 'classificationHead' && i !== layers.length - 1) problems.push(problemAt(layerPath(i), 'classificationHead must be the last layer: its probabilities feed the loss'));
+  });
+  if (datasetType === 'textClassification') {
+    if (layers.at(-1)?.type !== 'classificationHead') problems.push(problemAt(layerPath(layers.length - 1), `a textClassification dataset gives one class per text, so the last layer must be a classificationHead, got ${layers.at(-1)?.type ?? 'none'}; append {type: classificationHead, classes: <number of labels>}`));
+    if (layers[0]?.type !== 'embedding') problems.push(problemAt(layerPath(0), `a textClassification dataset gives token ids, so the first layer must be an embedding, got ${layers[0]?.type ?? 'none'}`));
+    if (loss !== 'sparseCategoricalCrossentropy') problems.push(problemAt(['spec', 'model', 'loss'], `a textClassification dataset gives class indices; use loss sparseCategoricalCrossentropy, got ${loss}`));
+  }
   const endsInHead = layers.at(-1)?.type === 'lmHead';
   if (loss === 'tokenCrossentropy' && !endsInHead) {
     problems.push(problemAt(['spec', 'model', 'loss'], 'tokenCrossentropy is computed from logits at every position, so the last layer must be an lmHead'));

@@ -67,4 +67,19 @@ const LmHeadLayer = z
   })
   .describe('Language-model head: [tokens, units] → [tokens, vocabSize] logits, without bias; an untied projection is drawn from N(0, 0.02).');
 
-export const languageModelLayers = [EmbeddingLayer, PositionalEmbeddingLayer, TransformerBlockLayer, LmHeadLayer] as const;
+const ClassificationHeadLayer = z
+  .strictObject({
+    type: z.literal('classificationHead').describe('type: "classificationHead", class probabilities from the hidden state of the last position: classification on top of a language model body.'),
+    name: layerName,
+    trainable,
+    classes: positiveInt.min(2).describe('classes: number of classes (the labels 0..classes-1). Required, >= 2.'),
+    activation: z
+      .literal('softmax')
+      .default('softmax')
+      .describe('activation: always "softmax": sparseCategoricalCrossentropy and categoricalCrossentropy are computed on probabilities. Default "softmax".'),
+  })
+  .describe(
+    'Classification head: [tokens, units] → [classes] probabilities: takes the last position\'s hidden state (with causal attention, the only one that has seen the whole text; a textClassification dataset pads on the left so that position is the text\'s last token), then a dense projection with bias (Glorot-uniform kernel, zero bias, seeded) and softmax. A new head, so spec.model.from leaves it fresh.',
+  );
+
+export const languageModelLayers = [EmbeddingLayer, PositionalEmbeddingLayer, TransformerBlockLayer, LmHeadLayer, ClassificationHeadLayer] as const;

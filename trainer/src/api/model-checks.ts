@@ -20,7 +20,7 @@ export function checkModel(job: PipelineJob): LocatedProblem[] {
   const structural = checkLanguageModel(job);
   if (structural.length > 0) return structural;
   const { model } = job.spec;
-  const vocabulary = job.spec.data.dataset.type === 'tokens' || job.spec.data.dataset.type === 'sft' ? UNKNOWN_VOCABULARY : undefined;
+  const vocabulary = ['tokens', 'sft', 'textClassification'].includes(job.spec.data.dataset.type) ? UNKNOWN_VOCABULARY : undefined;
   const expanded = expandLayers(resolveVocabulary(model.layers, vocabulary));
   let outputShapes: number[][];
   try {

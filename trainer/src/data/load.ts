@@ -9,6 +9,7 @@ import { loadMnist } from './mnist.ts';
 import { splitDataset } from './plan.ts';
 import { loadSftData, withSftVocabulary, isSftData, type SftData } from './sft-data.ts';
 import { makeSynthetic } from './synthetic.ts';
+import { loadTextClassification } from './text-classification-data.ts';
 import type { TokenizerSpec } from './tokenizer.ts';
 import { loadTokenData, withDataVocabulary, type TokenData } from './token-data.ts';
 
@@ -33,6 +34,10 @@ export async function loadTrainingData(spec: PipelineJobSpec, baseDir = process.
   if (spec.data.dataset.type === 'sft') {
     const sft = await loadSftData(spec, baseDir);
     return { spec: withSftVocabulary(spec, sft), data: sft };
+  }
+  if (spec.data.dataset.type === 'textClassification') {
+    const texts = await loadTextClassification(spec, baseDir);
+    return { spec: texts.spec, data: texts.data };
   }
   if (spec.data.dataset.type !== 'tokens') return { spec, data: await loadJobData(spec, baseDir) };
   const data = await loadTokenData(spec, baseDir);
@@ -60,6 +65,7 @@ export async function loadJobData(spec: PipelineJobSpec, baseDir = process.cwd()
     }
     case 'tokens':
     case 'sft':
+    case 'textClassification':
       throw new Error(`a ${dataset.type} dataset is loaded with loadTrainingData`);
   }
   checkCompatible(spec, data.featureShape, data.classes, outputShape);

@@ -21,7 +21,7 @@ export interface NamedTokenizer {
  * The dataset's tokenizer. `texts` are every prompt and completion of the file: a `char`
  * tokenizer's vocabulary is their characters.
  */
-export async function sftTokenizer(dataset: SftDatasetSpec, baseDir: string, texts: () => Iterable<string>): Promise<NamedTokenizer> {
+export async function sftTokenizer(dataset: Pick<SftDatasetSpec, 'tokenizer' | 'path'>, baseDir: string, texts: () => Iterable<string>): Promise<NamedTokenizer> {
   const spec = dataset.tokenizer;
   switch (spec.type) {
     case 'prepared': {

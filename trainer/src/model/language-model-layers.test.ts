@@ -89,6 +89,21 @@ test('embedding, positional embedding and lmHead gradients match finite differen
   checkGradients('tied lmHead', () => tiedHead!.apply(x, train), [x, ...tiedHead!.weights.map((w) => w.variable)]);
 });
 
+test('classificationHead reads the last position only; its gradients match finite differences', () => {
+  const [head] = buildLayers([TOKENS, WIDTH], [layer({ type: 'classificationHead', classes: 3 })], 1);
+  assert.deepEqual(head!.weights.map((w) => w.name), ['layer0_classificationHead/kernel', 'layer0_classificationHead/bias']);
+  const x = tf.variable(tf.randomNormal([2, TOKENS, WIDTH], 0, 1, 'float32', 2));
+  const probabilities = head!.apply(x, train);
+  assert.deepEqual(probabilities.shape, [2, 3]);
+  tf.sum(probabilities, 1).dataSync().forEach((total) => assert.ok(Math.abs(total - 1) < 1e-6, 'softmax probabilities'));
+  // Changing any earlier position leaves the output unchanged, bit for bit; the last one changes it.
+  const moved = (position: number) => tf.add(x, tf.oneHot(tf.tensor1d([position], 'int32'), TOKENS).reshape([1, TOKENS, 1]));
+  assert.deepEqual(head!.apply(moved(0), train).dataSync(), probabilities.dataSync());
+  assert.notDeepEqual(head!.apply(moved(TOKENS - 1), train).dataSync(), probabilities.dataSync());
+  checkGradients('classificationHead', () => head!.apply(x, train), [x, ...head!.weights.map((w) => w.variable)]);
+  dispose([head!]);
+});
+
 test('transformerBlock gradients match finite differences, with and without biases, dropout on', () => {
   for (const useBias of [true, false]) {
     const blocks = build(gptSpecs(false, useBias)).filter((l) => l.spec.type === 'transformerBlock');

@@ -15,7 +15,7 @@ const INIT_STD = 0.02;
 /** GPT-2's LayerNorm epsilon. */
 const BLOCK_EPSILON = 1e-5;
 
-type LanguageModelLayer = Extract<LayerSpec, { type: 'embedding' | 'positionalEmbedding' | 'transformerBlock' | 'lmHead' }>;
+type LanguageModelLayer = Extract<LayerSpec, { type: 'embedding' | 'positionalEmbedding' | 'transformerBlock' | 'lmHead' | 'classificationHead' }>;
 
 export interface LanguageModelContext {
   seed: number;
@@ -67,7 +67,20 @@ export function buildLanguageModelLayer(index: number, spec: LanguageModelLayer,
       const kernel = weight('kernel', normal([width, spec.vocabSize!], 0));
       return { index, spec, weights: [kernel], apply: (x) => denseMatMul(x, kernel.variable) };
     }
+    case 'classificationHead': {
+      // Glorot-uniform as a dense layer's, in the same seed slot: a fresh head is seeded like any layer.
+      const limit = Math.sqrt(6 / (width + spec.classes));
+      const kernel = weight('kernel', tf.randomUniform([width, spec.classes], -limit, limit, 'float32', mixSeed(context.seed, index, 0)));
+      const bias = weight('bias', tf.zeros([spec.classes]));
+      return { index, spec, weights: [kernel, bias], apply: (x) => tf.softmax(addBias(denseMatMul(lastPosition(x), kernel.variable), bias.variable)) };
+    }
   }
+}
+
+/** [batch, tokens, width] → [batch, width]: the last position, the one causal attention let see every token. */
+export function lastPosition(x: tf.Tensor): tf.Tensor {
+  const [batch, tokens, width] = x.shape as [number, number, number];
+  return tf.reshape(tf.slice(x, [0, tokens - 1, 0], [batch, 1, width]), [batch, width]);
 }
 
 function transformerBlock(index: number, spec: Extract<LayerSpec, { type: 'transformerBlock' }>, width: number, context: LanguageModelContext, weight: WeightFactory, normal: (shape: number[], slot: number, std?: number) => tf.Tensor): Layer {

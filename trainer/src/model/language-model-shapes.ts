@@ -9,7 +9,7 @@ export interface LayerResult {
   parameters: number;
 }
 
-type LanguageModelLayer = Extract<LayerSpec, { type: 'embedding' | 'positionalEmbedding' | 'transformerBlock' | 'lmHead' }>;
+type LanguageModelLayer = Extract<LayerSpec, { type: 'embedding' | 'positionalEmbedding' | 'transformerBlock' | 'lmHead' | 'classificationHead' }>;
 
 export function inferLanguageModelLayer(shape: number[], layer: LanguageModelLayer, index: number): LayerResult {
   switch (layer.type) {
@@ -37,6 +37,10 @@ export function inferLanguageModelLayer(shape: number[], layer: LanguageModelLay
       if (shape.length === 0) throw new ShapeError(index, 'lmHead needs an input of rank >= 1, got a scalar');
       const vocab = requireVocabulary(layer.vocabSize, index, 'lmHead');
       return { shape: [...shape.slice(0, -1), vocab], parameters: shape[shape.length - 1]! * vocab };
+    }
+    case 'classificationHead': {
+      const [, width] = requireSequence(shape, layer.type, index);
+      return { shape: [layer.classes], parameters: width * layer.classes + layer.classes };
     }
   }
 }

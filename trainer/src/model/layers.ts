@@ -133,6 +133,7 @@ function buildLayer(index: number, spec: LayerSpec, inShape: number[], seed: num
     case 'positionalEmbedding':
     case 'transformerBlock':
     case 'lmHead':
+    case 'classificationHead':
       return buildLanguageModelLayer(index, spec, inShape, context, weight);
   }
 }

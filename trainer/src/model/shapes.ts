@@ -71,6 +71,7 @@ function inferLayer(shape: number[], layer: LayerSpec, index: number): LayerResu
     case 'positionalEmbedding':
     case 'transformerBlock':
     case 'lmHead':
+    case 'classificationHead':
       return inferLanguageModelLayer(shape, layer, index);
   }
 }

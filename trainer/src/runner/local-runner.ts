@@ -1,6 +1,7 @@
 // `pipetrain train`: runs every stage of a job as a process on this machine, connected over
 // loopback, supervises them (restarting from checkpoints), and reports progress and a summary.
 import { resolve } from 'node:path';
+import { loadTextClassification } from '../data/text-classification-data.ts';
 import { loadJobData } from '../data/load.ts';
 import { describeTokenizer, readTokenDataMeta, withDataVocabulary } from '../data/token-data.ts';
 import { loadSftData, withSftVocabulary, type SftData } from '../data/sft-data.ts';
@@ -84,9 +85,12 @@ export async function runLocal(options: RunOptions): Promise<RunSummary> {
       job = { ...job, spec: withSftVocabulary(job.spec, sft) };
       if (sft.skipped.count > 0) reporter.warn(skippedWarning(sft));
     }
+    // Labelled texts: likewise read once, and the tokenizer settles the vocabulary.
+    const texts = job.spec.data.dataset.type === 'textClassification' ? await loadTextClassification(job.spec, options.baseDir) : undefined;
+    if (texts) job = { ...job, spec: texts.spec };
     const plan = planPartition(job.spec, profileLayerCosts);
     base = { stages: plan.sizes.length, partition: plan.sizes, backend: backend.choice };
-    const data = tokens || sft ? undefined : await loadJobData(job.spec, options.baseDir);
+    const data = tokens || sft ? undefined : (texts?.data ?? await loadJobData(job.spec, options.baseDir));
     reporter.info(`Training ${job.metadata.name}`, {
       stages: plan.sizes.length, partition: plan.sizes.join('+'), how: plan.reason, schedule: job.spec.pipeline.schedule,
       microBatches: job.spec.pipeline.microBatches, backend: backend.choice,
